@@ -1,0 +1,48 @@
+# MarketPrep: every target sets itself up (uv, pinned dependencies, dbt manifest).
+SHELL := /bin/bash
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DAGSTER_DISABLE_TELEMETRY := true
+export GX_ANALYTICS_ENABLED := false
+export MARKETPREP_HOME ?= $(CURDIR)/.marketprep
+export DAGSTER_HOME ?= $(MARKETPREP_HOME)/dagster
+
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+RUN := $(UV) run --frozen
+MANIFEST := dbt_project/target/manifest.json
+
+.PHONY: setup demo test lint ui bench docs clean
+
+# uv itself comes from PyPI into a private venv when the machine has none.
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet "uv>=0.5"
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	touch $@
+
+$(MANIFEST): .venv/.synced $(shell find dbt_project -name '*.sql' -o -name '*.yml' | grep -v target/)
+	$(RUN) dbt parse --quiet --project-dir dbt_project --profiles-dir dbt_project
+	touch $@
+
+$(DAGSTER_HOME)/dagster.yaml:
+	mkdir -p $(DAGSTER_HOME)
+	printf 'telemetry:\n  enabled: false\n' > $@
+
+setup: .venv/.synced $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
+
+demo: setup
+	$(RUN) marketprep demo
+
+test: setup
+	$(RUN) pytest -q
+
+lint: setup
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+ui: setup
+	$(RUN) dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+clean:
+	rm -rf .venv .tools .marketprep dbt_project/target dbt_project/logs

@@ -1,0 +1,130 @@
+"""`marketprep`: the operator's command line."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+from marketprep.settings import load_settings
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-06-06") from None
+
+
+def _vendors_add(args: argparse.Namespace) -> int:
+    from marketprep.vendors import register_vendor
+    from marketprep.warehouse import Warehouse
+
+    if args.token_env:
+        token = os.environ.get(args.token_env, "")
+        if not token:
+            print(f"environment variable {args.token_env} is empty or unset", file=sys.stderr)
+            return 2
+    else:
+        token = sys.stdin.readline().strip()
+    settings = load_settings()
+    register_vendor(Warehouse(settings.warehouse), settings, args.vendor_id, args.name or args.vendor_id, token)
+    print(f"registered vendor {args.vendor_id}")
+    return 0
+
+
+def _vendors_list(args: argparse.Namespace) -> int:
+    from marketprep.vendors import active_vendors
+    from marketprep.warehouse import Warehouse
+
+    settings = load_settings()
+    for vendor in active_vendors(Warehouse(settings.warehouse), settings):
+        print(f"{vendor.vendor_id}\t{vendor.vendor_name}" + (f"\tPROBLEM: {vendor.problem}" if vendor.problem else ""))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from marketprep.runner import run_daily
+
+    outcome = run_daily(load_settings(), args.date, history_days=args.history_days)
+    print(f"run {outcome.run_id}: {'succeeded' if outcome.success else 'FAILED'}")
+    for step in outcome.failed_steps:
+        print(f"  failed step: {step}")
+    for check in outcome.failed_checks:
+        print(f"  failed check: {check}")
+    return 0 if outcome.success else 1
+
+
+def _export(args: argparse.Namespace) -> int:
+    from marketprep.serving import export
+    from marketprep.warehouse import Warehouse
+
+    rows = export(Warehouse(load_settings().warehouse), args.vendor, args.format, Path(args.out))
+    print(f"wrote {rows} rows to {args.out}")
+    return 0
+
+
+def _prep_sheet(args: argparse.Namespace) -> int:
+    from marketprep.serving import prep_sheet
+    from marketprep.warehouse import Warehouse
+
+    print(prep_sheet(Warehouse(load_settings().warehouse), args.vendor, args.date))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from marketprep.demo import run_demo
+
+    return run_demo(load_settings(), args.date or dt.date.today(), seed=args.seed)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="marketprep", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+
+    vendors = commands.add_parser("vendors", help="register and list vendors").add_subparsers(
+        dest="vendors_command", required=True
+    )
+    add = vendors.add_parser("add", help="register a vendor; the Square token is read from stdin or --token-env")
+    add.add_argument("--vendor-id", required=True)
+    add.add_argument("--name")
+    add.add_argument("--token-env", help="name of an environment variable holding the token (never the token)")
+    add.set_defaults(handler=_vendors_add)
+    vendors.add_parser("list", help="list active vendors").set_defaults(handler=_vendors_list)
+
+    run = commands.add_parser("run", help="run the daily job in-process for a logical date")
+    run.add_argument("--date", type=_date, required=True, help="the market morning planned for")
+    run.add_argument("--history-days", type=int, default=1, help="days of sales to ingest before --date")
+    run.set_defaults(handler=_run)
+
+    export = commands.add_parser("export", help="write a vendor's published recommendations")
+    export.add_argument("--vendor", required=True)
+    export.add_argument("--format", choices=["csv", "parquet"], required=True)
+    export.add_argument("--out", required=True)
+    export.set_defaults(handler=_export)
+
+    sheet = commands.add_parser("prep-sheet", help="print a vendor's prep sheet for its next market day")
+    sheet.add_argument("--vendor", required=True)
+    sheet.add_argument("--date", type=_date)
+    sheet.set_defaults(handler=_prep_sheet)
+
+    demo = commands.add_parser("demo", help="the whole pipeline on the local sandbox")
+    demo.add_argument("--date", type=_date, help="the market morning to plan for (default: today)")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(handler=_demo)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (LookupError, ValueError) as exc:
+        print(f"marketprep: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""Loading the sources into raw tables: one function per source, plain Python over clients and warehouse.
+
+Each function replaces exactly what it fetched (idempotent re-runs), and one vendor's or market's
+failure is recorded in its result instead of stopping the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from data_contracts import contract
+from marketprep.settings import Settings
+from marketprep.vendors import VendorCredentials
+from marketprep.warehouse import Warehouse
+from sources.http import SourceError
+from sources.open_meteo import OpenMeteoClient, Point
+from sources.predicthq import PredictHQClient, event_rows
+from sources.square import SquareClient
+from sources.square_parse import MalformedRecord, catalog_rows, location_row, order_rows
+
+LOCATIONS = contract("raw.square_locations")
+CATALOG = contract("raw.square_catalog")
+ORDERS = contract("raw.square_orders")
+LINE_ITEMS = contract("raw.square_order_line_items")
+WEATHER = contract("raw.weather_daily")
+EVENTS = contract("raw.events")
+
+# Orders close in local time; a UTC window this much wider on each side catches every local day.
+UTC_PADDING = dt.timedelta(hours=15)
+FORECAST_PAST_DAYS = 5  # the archive lags about five days behind; the forecast API fills the gap
+EVENT_RADIUS_KM = 5.0
+
+
+@dataclass
+class SyncResult:
+    """What one vendor's or market's load did: `ok`, or `failed` with the reason; rows written."""
+
+    subject: str
+    status: str
+    rows: int = 0
+    skipped: int = 0
+    error: str | None = None
+
+
+def _per_subject(subjects: Iterable[str], load: Callable[[str], tuple[int, int]]) -> list[SyncResult]:
+    results = []
+    for subject in subjects:
+        try:
+            rows, skipped = load(subject)
+            results.append(SyncResult(subject, "ok", rows, skipped))
+        except SourceError as exc:
+            results.append(SyncResult(subject, "failed", error=str(exc)))
+    return results
+
+
+def _square(settings: Settings, vendor: VendorCredentials) -> SquareClient:
+    if vendor.square_token is None:
+        raise SourceError(f"vendor {vendor.vendor_id}: {vendor.problem}", provider="square")
+    return SquareClient(settings.square_base_url, vendor.square_token, settings.square_version)
+
+
+def sync_square_locations(
+    warehouse: Warehouse, settings: Settings, vendors: list[VendorCredentials], now: dt.datetime
+) -> list[SyncResult]:
+    """Snapshot every vendor's locations; a failed vendor keeps its previous snapshot."""
+    by_id = {v.vendor_id: v for v in vendors}
+
+    def load(vendor_id: str) -> tuple[int, int]:
+        locations = _square(settings, by_id[vendor_id]).list_locations()
+        rows = [location_row(vendor_id, location, now) for location in locations]
+        return warehouse.replace(LOCATIONS, rows, where="vendor_id = ?", params=[vendor_id]), 0
+
+    return _per_subject(by_id, load)
+
+
+def sync_square_catalog(
+    warehouse: Warehouse, settings: Settings, vendors: list[VendorCredentials], now: dt.datetime
+) -> list[SyncResult]:
+    """Snapshot every vendor's catalog (items, variations, categories)."""
+    by_id = {v.vendor_id: v for v in vendors}
+
+    def load(vendor_id: str) -> tuple[int, int]:
+        objects = list(_square(settings, by_id[vendor_id]).list_catalog())
+        rows = catalog_rows(vendor_id, objects, now)
+        return warehouse.replace(CATALOG, rows, where="vendor_id = ?", params=[vendor_id]), 0
+
+    return _per_subject(by_id, load)
+
+
+def sync_square_orders(
+    warehouse: Warehouse,
+    settings: Settings,
+    vendors: list[VendorCredentials],
+    first_day: dt.date,
+    last_day: dt.date,
+    now: dt.datetime,
+) -> list[SyncResult]:
+    """Load the orders closed on local days first_day..last_day, replacing those days per vendor.
+
+    A malformed order is skipped and counted (its payload stays in the vendor's Square account to
+    replay); the rest of the vendor's orders still load.
+    """
+    by_id = {v.vendor_id: v for v in vendors}
+    locations = warehouse.query("select vendor_id, location_id, timezone from raw.square_locations")
+
+    def load(vendor_id: str) -> tuple[int, int]:
+        mine = locations[locations.vendor_id == vendor_id]
+        timezones = dict(zip(mine.location_id, mine.timezone, strict=True))
+        if not timezones:
+            raise SourceError(f"vendor {vendor_id}: no Square locations loaded yet", provider="square")
+        start = dt.datetime.combine(first_day, dt.time(), dt.UTC) - UTC_PADDING
+        end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), dt.UTC) + UTC_PADDING
+        orders, lines, skipped = [], [], 0
+        for order in _square(settings, by_id[vendor_id]).search_orders(sorted(timezones), start, end):
+            try:
+                order_row, line_rows = order_rows(vendor_id, order, timezones, now)
+            except MalformedRecord:
+                skipped += 1
+                continue
+            if first_day <= order_row["market_date"] <= last_day:
+                orders.append(order_row)
+                lines.extend(line_rows)
+        where = "vendor_id = ? and market_date between ? and ?"
+        params = [vendor_id, first_day, last_day]
+        written = warehouse.replace_many([(ORDERS, orders), (LINE_ITEMS, lines)], where=where, params=params)
+        return written[LINE_ITEMS.table], skipped
+
+    return _per_subject(by_id, load)
+
+
+def market_points(warehouse: Warehouse) -> list[Point]:
+    markets = warehouse.query(
+        "select market_id, min(latitude) as latitude, min(longitude) as longitude, min(timezone) as timezone "
+        "from raw.square_locations where status = 'ACTIVE' group by market_id order by market_id"
+    )
+    return [Point(r.market_id, float(r.latitude), float(r.longitude), r.timezone) for r in markets.itertuples()]
+
+
+def sync_weather(
+    warehouse: Warehouse, settings: Settings, first_day: dt.date, last_day: dt.date, now: dt.datetime
+) -> list[SyncResult]:
+    """Archive weather for the ingested days, and the forecast for the days the run plans for."""
+    client = OpenMeteoClient(settings.open_meteo_forecast_url, settings.open_meteo_archive_url)
+    points = {p.market_id: p for p in market_points(warehouse)}
+    forecast_days = settings.horizon_days + 1
+
+    def load(market_id: str) -> tuple[int, int]:
+        point = points[market_id]
+        archive = [dict(r, fetched_at=now) for r in client.archive([point], first_day, last_day)]
+        forecast = [
+            dict(r, fetched_at=now) for r in client.forecast([point], FORECAST_PAST_DAYS, forecast_days)
+        ]
+        written = warehouse.replace_many(
+            [(WEATHER, archive + forecast)],
+            where="market_id = ? and ((source = 'open_meteo_archive' and weather_date between ? and ?) "
+            "or source = 'open_meteo_forecast')",
+            params=[market_id, first_day, last_day],
+        )
+        return written[WEATHER.table], 0
+
+    return _per_subject(points, load)
+
+
+def sync_events(
+    warehouse: Warehouse, settings: Settings, first_day: dt.date, last_day: dt.date, now: dt.datetime
+) -> list[SyncResult]:
+    """Events near each market active on the ingested days or the planned ones; deletions remove them."""
+    if not settings.events_token:
+        return [SyncResult("all markets", "skipped", error="MARKETPREP_EVENTS_TOKEN is not set")]
+    client = PredictHQClient(settings.events_base_url, settings.events_token)
+    points = {p.market_id: p for p in market_points(warehouse)}
+    horizon_end = last_day + dt.timedelta(days=settings.horizon_days + 1)
+
+    def load(market_id: str) -> tuple[int, int]:
+        point = points[market_id]
+        events = client.search(point.latitude, point.longitude, EVENT_RADIUS_KM, first_day, horizon_end)
+        rows = event_rows(market_id, events, now)
+        written = warehouse.replace_many(
+            [(EVENTS, rows)],
+            where="market_id = ? and end_date >= ? and start_date <= ?",
+            params=[market_id, first_day, horizon_end],
+        )
+        return written[EVENTS.table], 0
+
+    return _per_subject(points, load)

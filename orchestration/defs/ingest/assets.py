@@ -1,0 +1,112 @@
+"""Ingest assets: Square, weather and events into `raw.*` through the real HTTP clients."""
+
+import datetime as dt
+
+import dagster as dg
+
+from marketprep import ingest
+from marketprep.vendors import active_vendors
+from orchestration.defs.ingest.partitions import DAILY, planning_date, window_days
+from orchestration.defs.resources import MarketPrepResource
+
+# Flaky I/O gets Dagster retries on top of the clients' own bounded retries.
+SOURCE_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+SINGLE_RUN = dg.BackfillPolicy.single_run()
+
+
+def _metadata(results: list[ingest.SyncResult]) -> dict[str, dg.MetadataValue]:
+    failed = [r for r in results if r.status == "failed"]
+    table = "| subject | status | rows | skipped | error |\n|---|---|---|---|---|\n" + "\n".join(
+        f"| {r.subject} | {r.status} | {r.rows} | {r.skipped} | {r.error or ''} |" for r in results
+    )
+    return {
+        "rows_written": dg.MetadataValue.int(sum(r.rows for r in results)),
+        "records_skipped": dg.MetadataValue.int(sum(r.skipped for r in results)),
+        "failed": dg.MetadataValue.int(len(failed)),
+        "status": dg.MetadataValue.md(table),
+    }
+
+
+def _all_failed(results: list[ingest.SyncResult], what: str) -> None:
+    """Every subject failing is an outage, not one bad vendor: fail the step so it is retried."""
+    if results and all(r.status == "failed" for r in results):
+        raise dg.Failure(f"{what}: every load failed; first error: {results[0].error}")
+
+
+@dg.asset(key=["raw", "square_locations"], group_name="ingest", kinds={"python", "square"}, retry_policy=SOURCE_RETRY)
+def square_locations(context: dg.AssetExecutionContext, marketprep: MarketPrepResource) -> dg.MaterializeResult:
+    """One row per vendor × Square location; each location is the vendor's stall at one market."""
+    mp = marketprep
+    results = ingest.sync_square_locations(
+        mp.warehouse, mp.settings, active_vendors(mp.warehouse, mp.settings), dt.datetime.now(dt.UTC)
+    )
+    _all_failed(results, "square_locations")
+    return dg.MaterializeResult(metadata=_metadata(results))
+
+
+@dg.asset(key=["raw", "square_catalog"], group_name="ingest", kinds={"python", "square"}, retry_policy=SOURCE_RETRY)
+def square_catalog(context: dg.AssetExecutionContext, marketprep: MarketPrepResource) -> dg.MaterializeResult:
+    """One row per vendor × catalog item variation (the product a vendor sells and we forecast)."""
+    mp = marketprep
+    results = ingest.sync_square_catalog(
+        mp.warehouse, mp.settings, active_vendors(mp.warehouse, mp.settings), dt.datetime.now(dt.UTC)
+    )
+    _all_failed(results, "square_catalog")
+    return dg.MaterializeResult(metadata=_metadata(results))
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["raw", "square_orders"], deps=[["raw", "square_locations"]], group_name="ingest",
+            kinds={"python", "square"}, description="One row per vendor × Square order, raw payload kept.",
+        ),
+        dg.AssetSpec(
+            ["raw", "square_order_line_items"], deps=[["raw", "square_locations"]], group_name="ingest",
+            kinds={"python", "square"}, description="One row per line item of a Square order.",
+        ),
+    ],
+    partitions_def=DAILY,
+    backfill_policy=SINGLE_RUN,
+    retry_policy=SOURCE_RETRY,
+)
+def square_orders(context: dg.AssetExecutionContext, marketprep: MarketPrepResource):
+    """Orders closed on the partitions' local days, with their line items."""
+    mp = marketprep
+    first_day, last_day = window_days(context)
+    results = ingest.sync_square_orders(
+        mp.warehouse, mp.settings, active_vendors(mp.warehouse, mp.settings), first_day, last_day,
+        dt.datetime.now(dt.UTC),
+    )
+    _all_failed(results, "square_orders")
+    metadata = _metadata(results) | {"first_day": str(first_day), "last_day": str(last_day)}
+    yield dg.MaterializeResult(asset_key=["raw", "square_orders"], metadata=metadata)
+    yield dg.MaterializeResult(asset_key=["raw", "square_order_line_items"], metadata=metadata)
+
+
+@dg.asset(
+    key=["raw", "weather_daily"], deps=[["raw", "square_locations"]], group_name="ingest",
+    kinds={"python", "open_meteo"}, partitions_def=DAILY, backfill_policy=SINGLE_RUN, retry_policy=SOURCE_RETRY,
+)
+def weather_daily(context: dg.AssetExecutionContext, marketprep: MarketPrepResource) -> dg.MaterializeResult:
+    """One row per market × local day × source: archive for the partitions, forecast for the days ahead."""
+    first_day, last_day = window_days(context)
+    results = ingest.sync_weather(
+        marketprep.warehouse, marketprep.settings, first_day, last_day, dt.datetime.now(dt.UTC)
+    )
+    _all_failed(results, "weather_daily")
+    return dg.MaterializeResult(metadata=_metadata(results) | {"planning_date": str(planning_date(context))})
+
+
+@dg.asset(
+    key=["raw", "events"], deps=[["raw", "square_locations"]], group_name="ingest",
+    kinds={"python", "predicthq"}, partitions_def=DAILY, backfill_policy=SINGLE_RUN, retry_policy=SOURCE_RETRY,
+)
+def events(context: dg.AssetExecutionContext, marketprep: MarketPrepResource) -> dg.MaterializeResult:
+    """One row per market × nearby event active during the partitions or the days ahead."""
+    first_day, last_day = window_days(context)
+    results = ingest.sync_events(
+        marketprep.warehouse, marketprep.settings, first_day, last_day, dt.datetime.now(dt.UTC)
+    )
+    _all_failed(results, "events")
+    return dg.MaterializeResult(metadata=_metadata(results))

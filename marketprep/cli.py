@@ -18,6 +18,13 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-06-06") from None
 
 
+class _RefuseToken(argparse.Action):
+    """Without it argparse reads `--token X` as the abbreviation of `--token-env X` and echoes X."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error("never pass the Square token as an argument: pipe it on stdin or use --token-env")
+
+
 def _vendors_add(args: argparse.Namespace) -> int:
     from marketprep.vendors import register_vendor
     from marketprep.warehouse import Warehouse
@@ -91,6 +98,7 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--vendor-id", required=True)
     add.add_argument("--name")
     add.add_argument("--token-env", help="name of an environment variable holding the token (never the token)")
+    add.add_argument("--token", action=_RefuseToken, help=argparse.SUPPRESS)
     add.set_defaults(handler=_vendors_add)
     vendors.add_parser("list", help="list active vendors").set_defaults(handler=_vendors_list)
 

@@ -26,7 +26,6 @@ def run_demo(settings: Settings, market_morning: dt.date, seed: int = 7) -> int:
     with start_sandbox(world) as sandbox:
         # The demo's settings are the operator's plus the sandbox's URLs and events token.
         os.environ.update(sandbox.env())
-        os.environ["MARKETPREP_EVENTS_TOKEN"] = sandbox.events.token
         settings = load_settings()
         warehouse = Warehouse(settings.warehouse)
         for vendor in world.vendors:

@@ -78,15 +78,36 @@ def sync_square_locations(
 def sync_square_catalog(
     warehouse: Warehouse, settings: Settings, vendors: list[VendorCredentials], now: dt.datetime
 ) -> list[SyncResult]:
-    """Snapshot every vendor's catalog (items, variations, categories)."""
+    """Snapshot every vendor's catalog, plus deleted variations that loaded orders still reference.
+
+    ListCatalog leaves deleted objects out, but old orders name them; BatchRetrieveCatalogObjects
+    returns them (is_deleted) so their sales keep a product name and category.
+    """
     by_id = {v.vendor_id: v for v in vendors}
+    referenced = warehouse.query(
+        "select distinct vendor_id, catalog_object_id from raw.square_order_line_items "
+        "where catalog_object_id is not null"
+    ) if _has_table(warehouse, LINE_ITEMS.table) else None
 
     def load(vendor_id: str) -> tuple[int, int]:
-        objects = list(_square(settings, by_id[vendor_id]).list_catalog())
-        rows = catalog_rows(vendor_id, objects, now)
-        return warehouse.replace(CATALOG, rows, where="vendor_id = ?", params=[vendor_id]), 0
+        client = _square(settings, by_id[vendor_id])
+        objects = list(client.list_catalog())
+        if referenced is not None:
+            listed = {o["id"] for o in objects}
+            mine = referenced[referenced.vendor_id == vendor_id].catalog_object_id
+            missing = sorted(set(mine) - listed)
+            if missing:
+                objects += [o for o in client.batch_retrieve_catalog(missing) if o["id"] not in listed]
+        skipped: list[MalformedRecord] = []
+        rows = catalog_rows(vendor_id, objects, now, on_malformed=skipped.append)
+        return warehouse.replace(CATALOG, rows, where="vendor_id = ?", params=[vendor_id]), len(skipped)
 
     return _per_subject(by_id, load)
+
+
+def _has_table(warehouse: Warehouse, table: str) -> bool:
+    with warehouse.session() as session:
+        return session.table_exists(table)
 
 
 def sync_square_orders(
@@ -175,13 +196,16 @@ def sync_events(
 
     def load(market_id: str) -> tuple[int, int]:
         point = points[market_id]
-        events = client.search(point.latitude, point.longitude, EVENT_RADIUS_KM, first_day, horizon_end)
-        rows = event_rows(market_id, events, now)
+        events = client.search(
+            point.latitude, point.longitude, EVENT_RADIUS_KM, first_day, horizon_end, timezone=point.timezone
+        )
+        skipped: list[MalformedRecord] = []
+        rows = event_rows(market_id, events, now, on_malformed=skipped.append)
         written = warehouse.replace_many(
             [(EVENTS, rows)],
             where="market_id = ? and end_date >= ? and start_date <= ?",
             params=[market_id, first_day, horizon_end],
         )
-        return written[EVENTS.table], 0
+        return written[EVENTS.table], len(skipped)
 
     return _per_subject(points, load)

@@ -5,8 +5,6 @@ Plain functions between the warehouse and `models_ml`, so the Dagster assets sta
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 
 from models_ml.forecast import ForecastRun, ForecastSettings, forecast_all
@@ -48,6 +46,4 @@ def recommendations(forecasts: pd.DataFrame, features: pd.DataFrame) -> pd.DataF
     products = features.drop_duplicates(["vendor_id", "product_id"], keep="last")[
         ["vendor_id", "product_id", "product_name"]
     ]
-    frame = forecasts.copy()
-    frame["drivers"] = frame["drivers"].map(lambda d: json.loads(d) if isinstance(d, str) else d)
-    return recommend(frame, products)
+    return recommend(forecasts, products)

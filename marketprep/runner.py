@@ -53,10 +53,8 @@ def run_daily(
     result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
     failed_steps = [e.step_key for e in result.all_events if e.is_step_failure and e.step_key]
     failed_checks = [
-        f"{e.event_specific_data.asset_check_evaluation.asset_key.to_user_string()}:"
-        f"{e.event_specific_data.asset_check_evaluation.check_name}"
+        f"{e.event_specific_data.asset_key.to_user_string()}:{e.event_specific_data.check_name}"
         for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-        and not e.event_specific_data.asset_check_evaluation.passed
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
     ]
     return RunOutcome(result.run_id, result.success and not failed_checks, failed_steps, failed_checks)

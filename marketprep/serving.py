@@ -50,9 +50,11 @@ def prep_sheet(warehouse: Warehouse, vendor_id: str, market_date: dt.date | None
     width = max(len("Product"), *day_rows["product_name"].str.len())
     lines = []
     for market_id, market in day_rows.groupby("market_id", sort=True):
+        # the warehouse hands timestamps back in the session's (the machine's) time zone
+        published_at = pd.Timestamp(market["published_at"].iloc[0]).tz_convert("UTC")
         lines += [
             f"Prep sheet: {vendor_id} at {market_id}, {day:%A %d %B %Y}",
-            f"(service level {market['service_level'].iloc[0]:.0%}; published {market['published_at'].iloc[0]:%Y-%m-%d %H:%M} UTC)",
+            f"(service level {market['service_level'].iloc[0]:.0%}; published {published_at:%Y-%m-%d %H:%M} UTC)",
             "",
             f"{'Product':<{width}}  {'Bring':>5}  {'Range':>9}  Why",
         ]

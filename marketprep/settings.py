@@ -62,7 +62,7 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
 class WarehouseLocation:
     """Where the warehouse lives, parsed from MARKETPREP_WAREHOUSE_URL."""
 
-    url: str
+    url: str = field(repr=False)  # may hold the password; redacted_url is the printable form
     kind: str  # "duckdb" or "postgres"
     duckdb_path: Path | None = None
     pg_host: str = "127.0.0.1"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -54,9 +55,14 @@ def to_arrow(contract: Contract, rows: pd.DataFrame | Sequence[dict[str, Any]]) 
     arrays = []
     for column in contract.columns:
         values = frame[column.name]
+        python_values = values.astype(object).where(values.notna(), None).tolist()
         try:
-            arrays.append(pa.array(values.astype(object).where(values.notna(), None).tolist(),
-                                   type=ARROW_TYPES[column.type]))
+            if column.type in ("int64", "int32"):
+                # pyarrow silently truncates 7.5 to 7; whole floats (pandas' ints with gaps) are fine
+                fractional = [v for v in python_values if isinstance(v, float | Decimal) and v % 1]
+                if fractional:
+                    raise ValueError(f"fractional value(s) such as {fractional[0]!r}")
+            arrays.append(pa.array(python_values, type=ARROW_TYPES[column.type]))
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
             raise ContractViolation(
                 f"{contract.table}.{column.name}: values do not fit type {column.type}: {exc}"
@@ -84,13 +90,14 @@ class Session:
             self.connection.execute(sql, list(params))
         else:
             with self.connection.cursor() as cursor:
-                cursor.execute(self._sql(sql), list(params) or None)
+                # always a list: with None psycopg would leave the '%%' escapes of _sql in the SQL
+                cursor.execute(self._sql(sql), list(params))
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         if self.kind == "duckdb":
             return self.connection.sql(sql, params=list(params) or None).to_arrow_table().to_pandas()
         with self.connection.cursor() as cursor:
-            cursor.execute(self._sql(sql), list(params) or None)
+            cursor.execute(self._sql(sql), list(params))
             columns = [d.name for d in cursor.description]
             return pd.DataFrame(cursor.fetchall(), columns=columns)
 
@@ -116,13 +123,13 @@ class Session:
             return 0
         columns = ", ".join(data.column_names)
         if self.kind == "duckdb":
+            # No try/finally: after a failed insert DuckDB refuses unregister in the aborted
+            # transaction, hiding the real error; the view dies with the session's connection.
             self.connection.register("_marketprep_incoming", data)
-            try:
-                self.connection.execute(
-                    f"insert into {table} ({columns}) select {columns} from _marketprep_incoming"
-                )
-            finally:
-                self.connection.unregister("_marketprep_incoming")
+            self.connection.execute(
+                f"insert into {table} ({columns}) select {columns} from _marketprep_incoming"
+            )
+            self.connection.unregister("_marketprep_incoming")
         else:
             with self.connection.cursor() as cursor, cursor.copy(
                 f"copy {table} ({columns}) from stdin"

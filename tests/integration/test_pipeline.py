@@ -39,7 +39,6 @@ def _run_pipeline(world, warehouse_url: str, tmp_path, monkeypatch) -> tuple[War
     with start_sandbox(world) as sandbox:
         for name, value in sandbox.env().items():
             monkeypatch.setenv(name, value)
-        monkeypatch.setenv("MARKETPREP_EVENTS_TOKEN", sandbox.events.token)
         monkeypatch.setenv("MARKETPREP_WAREHOUSE_URL", warehouse_url)
         monkeypatch.setenv("MARKETPREP_HOME", str(tmp_path / "home"))
         settings = load_settings()

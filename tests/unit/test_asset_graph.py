@@ -18,6 +18,12 @@ SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.json"
 
 def graph_snapshot(definitions: dg.Definitions) -> dict:
     graph = definitions.resolve_asset_graph()
+    checks: dict[dg.AssetKey, list[str]] = {}
+    for check_key in graph.asset_check_keys:
+        spec = graph.get_check_spec(check_key)
+        checks.setdefault(check_key.asset_key, []).append(
+            f"{spec.name}{' (blocking)' if spec.blocking else ''}"
+        )
     assets = {}
     for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
         node = graph.get(key)
@@ -25,19 +31,14 @@ def graph_snapshot(definitions: dg.Definitions) -> dict:
             "deps": sorted(parent.to_user_string() for parent in node.parent_keys),
             "partitioned": node.partitions_def is not None,
             "group": node.group_name,
-            "checks": sorted(
-                f"{check.name}{' (blocking)' if check.blocking else ''}"
-                for check in definitions.resolve_all_asset_check_specs()
-                if check.asset_key == key
-            ),
+            "checks": sorted(checks.get(key, [])),
         }
+    repository = definitions.get_repository_def()
     return {
         "assets": assets,
         "jobs": sorted(job.name for job in definitions.resolve_all_job_defs() if not job.name.startswith("__")),
         "schedules": sorted(
-            f"{s.name} {s.cron_schedule} {s.execution_timezone}" for s in definitions.resolve_schedule_defs()
-        ) if hasattr(definitions, "resolve_schedule_defs") else sorted(
-            f"{s.name} {s.cron_schedule} {s.execution_timezone}" for s in definitions.schedules or []
+            f"{s.name} {s.cron_schedule} {s.execution_timezone}" for s in repository.schedule_defs
         ),
     }
 

@@ -1,7 +1,6 @@
 """Forecast assets: demand distributions per series, then newsvendor recommendations."""
 
 import datetime as dt
-import json
 import time
 
 import dagster as dg
@@ -30,11 +29,7 @@ def demand_forecasts(context: dg.AssetExecutionContext, marketprep: MarketPrepRe
     seconds = time.perf_counter() - started
     for error in run.errors.itertuples():
         context.log.warning(f"no forecast for {error.vendor_id}/{error.market_id}/{error.product_id}: {error.error}")
-    rows = run.forecasts.assign(
-        drivers=run.forecasts["drivers"].map(lambda d: d if isinstance(d, str) else json.dumps(d)),
-        planning_date=planning_date(context),
-        run_id=context.run_id,
-    )
+    rows = run.forecasts.assign(planning_date=planning_date(context), run_id=context.run.run_id)
     written = marketprep.warehouse.replace(FORECASTS, rows)
     series = rows.groupby(["vendor_id", "market_id", "product_id"]).ngroups
     return dg.MaterializeResult(
@@ -56,7 +51,7 @@ def recommendations(context: dg.AssetExecutionContext, marketprep: MarketPrepRes
     features = planning.load_features(warehouse)
     forecasts = warehouse.query(f"select * from {FORECASTS.table}")
     rows = planning.recommendations(forecasts, features).assign(
-        published_at=dt.datetime.now(dt.UTC), run_id=context.run_id
+        published_at=dt.datetime.now(dt.UTC), run_id=context.run.run_id
     )
     written = warehouse.replace(RECOMMENDATIONS, rows)
     preview = rows.sort_values(["vendor_id", "market_date", "product_name"]).head(10)

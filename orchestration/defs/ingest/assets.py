@@ -44,7 +44,10 @@ def square_locations(context: dg.AssetExecutionContext, marketprep: MarketPrepRe
     return dg.MaterializeResult(metadata=_metadata(results))
 
 
-@dg.asset(key=["raw", "square_catalog"], group_name="ingest", kinds={"python", "square"}, retry_policy=SOURCE_RETRY)
+@dg.asset(
+    key=["raw", "square_catalog"], deps=[["raw", "square_order_line_items"]], group_name="ingest",
+    kinds={"python", "square"}, retry_policy=SOURCE_RETRY,
+)
 def square_catalog(context: dg.AssetExecutionContext, marketprep: MarketPrepResource) -> dg.MaterializeResult:
     """One row per vendor × catalog item variation (the product a vendor sells and we forecast)."""
     mp = marketprep

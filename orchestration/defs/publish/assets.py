@@ -25,7 +25,7 @@ def serving_recommendations(context: dg.AssetExecutionContext, marketprep: Marke
     warehouse = marketprep.warehouse
     staged = warehouse.query("select * from forecast.recommendations")
     published_at = dt.datetime.now(dt.UTC)
-    written = warehouse.replace(SERVING, staged.assign(published_at=published_at, run_id=context.run_id))
+    written = warehouse.replace(SERVING, staged.assign(published_at=published_at, run_id=context.run.run_id))
     return dg.MaterializeResult(
         metadata={
             "rows": written,

@@ -1,0 +1,219 @@
+"""Prophet on one market-day series, with weather, events and holidays as regressors.
+
+The series has one point per market day, not per calendar day, so only effects a sparse series
+can identify are modelled: a trend, a yearly seasonality once the history covers a year, and
+regressors for rain, temperature, nearby events and public holidays. Everything is
+multiplicative: rain takes a share of the day's sales, it does not remove a fixed number of
+units, and the share is what the vendor reads in the explanation.
+"""
+
+import functools
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import holidays
+import numpy as np
+import pandas as pd
+
+from models_ml.settings import ForecastSettings
+
+if TYPE_CHECKING:
+    from prophet import Prophet
+
+MODEL_NAME = "prophet"
+# Prophet's name for the seasonality, and the driver name the vendor-facing text knows it by.
+_YEARLY = "yearly"
+_SEASON_DRIVER = "season"
+
+
+def _log1p_non_negative(values: pd.Series) -> pd.Series:
+    return np.log1p(values.clip(lower=0))
+
+
+def _identity(values: pd.Series) -> pd.Series:
+    return values
+
+
+@dataclass(frozen=True)
+class _Regressor:
+    driver: str
+    column: str
+    transform: Callable[[pd.Series], pd.Series]
+
+
+# log1p because both effects saturate: a few millimetres of rain already keep most casual
+# shoppers home, and a 50,000-person festival does not bring 10x the footfall of a 5,000 one.
+REGRESSORS = (
+    _Regressor("rain", "precip_mm", _log1p_non_negative),
+    _Regressor("temperature", "temp_max_c", _identity),
+    _Regressor("event", "event_attendance", _log1p_non_negative),
+)
+HOLIDAY = "holiday"
+
+
+def prophet_quantiles(
+    history: pd.DataFrame,
+    future: pd.DataFrame,
+    levels: np.ndarray,
+    settings: ForecastSettings,
+) -> tuple[np.ndarray, list[dict[str, float]]]:
+    """Fit Prophet on ``history`` and forecast the market days in ``future``.
+
+    Both frames hold feature-table rows of one series sorted by market_date; ``history`` has at
+    least two distinct units_sold values. Returns the predictive quantiles at ``levels`` (shape
+    (len(future), len(levels)), clipped at 0) and, per future day, the drivers: each component's
+    effect relative to the series' typical level (see _drivers).
+    """
+    prophet_class = _prophet_class()
+    train = pd.DataFrame(
+        {
+            "ds": pd.to_datetime(history["market_date"]).to_numpy(),
+            "y": history["units_sold"].to_numpy(float),
+        }
+    )
+    ahead = pd.DataFrame({"ds": pd.to_datetime(future["market_date"]).to_numpy()})
+    for name, (past, upcoming) in _regressor_values(history, future, settings).items():
+        train[name] = past
+        ahead[name] = upcoming
+
+    model = prophet_class(
+        growth="linear",
+        yearly_seasonality=False,
+        weekly_seasonality=False,
+        daily_seasonality=False,
+        seasonality_mode="multiplicative",
+        uncertainty_samples=settings.uncertainty_samples,
+    )
+    span = train["ds"].iloc[-1] - train["ds"].iloc[0]
+    if span >= pd.Timedelta(days=settings.yearly_min_span_days):
+        # Added by hand rather than yearly_seasonality=True: that flag means Prophet's order 10
+        # and, below 730 days, a warning on every fit.
+        model.add_seasonality(_YEARLY, period=365.25, fourier_order=settings.yearly_fourier_order)
+    regressor_names = [name for name in train.columns if name not in ("ds", "y")]
+    for name in regressor_names:
+        model.add_regressor(name, prior_scale=settings.regressor_prior_scale)
+
+    try:
+        # Prophet 1.5 picks Newton below 100 points, several times slower than L-BFGS here;
+        # Prophet still falls back to Newton if L-BFGS fails.
+        model.fit(train, algorithm="LBFGS", seed=settings.seed)
+    finally:
+        model.stan_backend.cleanup()  # else cmdstan's CSVs pile up in a long-lived worker
+
+    with _seeded_global_numpy(settings.seed):
+        draws = model.predictive_samples(ahead)["yhat"]
+    quantiles = np.quantile(np.clip(draws, 0, None), levels, axis=1).T
+    components = list(model.seasonalities) + regressor_names
+    return quantiles, _drivers(model, train.drop(columns="y"), ahead, components)
+
+
+def _prophet_class() -> "type[Prophet]":
+    """Import Prophet with its chatter turned down; imported lazily so recommend stays light."""
+    # prophet.plot logs an ERROR at import when plotly is missing; we never plot.
+    logging.getLogger("prophet.plot").setLevel(logging.CRITICAL)
+    from cmdstanpy.utils import get_logger
+    from prophet import Prophet
+
+    # cmdstanpy configures its logger on first use, so set the level through it; two INFO lines
+    # per fit would drown a run's log. Prophet's own INFO is about its changepoint grid.
+    get_logger().setLevel(logging.WARNING)
+    logging.getLogger("prophet").setLevel(logging.WARNING)
+    return Prophet
+
+
+def _regressor_values(
+    history: pd.DataFrame, future: pd.DataFrame, settings: ForecastSettings
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Regressor columns for the fit and the forecast, keyed by driver name.
+
+    Gaps are filled with the series' own history median (a typical day: no claim of rain or
+    sun). A regressor that never varied in the history is left out, since its effect cannot be
+    learned and Prophet would only add a coefficient pinned to its prior.
+    """
+    values = {}
+    for regressor in REGRESSORS:
+        typical = history[regressor.column].median()
+        if pd.isna(typical):
+            continue
+        past = regressor.transform(history[regressor.column].fillna(typical))
+        if past.nunique() < 2:
+            continue
+        upcoming = regressor.transform(future[regressor.column].fillna(typical))
+        values[regressor.driver] = (past.to_numpy(float), upcoming.to_numpy(float))
+
+    country = _country(history, future)
+    if settings.country_holidays and country is not None:
+        years = pd.concat([history["market_date"], future["market_date"]])
+        calendar = _holiday_calendar(country, tuple(sorted(pd.to_datetime(years).dt.year.unique())))
+        if calendar is not None:
+            past = _is_holiday(history["market_date"], calendar)
+            if past.any():
+                values[HOLIDAY] = (past, _is_holiday(future["market_date"], calendar))
+    return values
+
+
+def _country(history: pd.DataFrame, future: pd.DataFrame) -> str | None:
+    countries = pd.concat([history["country"], future["country"]]).dropna()
+    return str(countries.iloc[0]) if len(countries) else None
+
+
+@functools.lru_cache(maxsize=64)  # the same few countries and years for every series of a run
+def _holiday_calendar(country: str, years: tuple[int, ...]) -> holidays.HolidayBase | None:
+    try:
+        return holidays.country_holidays(country, years=[int(year) for year in years])
+    except NotImplementedError:
+        # The holidays package does not cover this country: forecast without a holiday effect
+        # rather than fail the series.
+        return None
+
+
+def _is_holiday(dates: pd.Series, calendar: holidays.HolidayBase) -> np.ndarray:
+    return np.array([day in calendar for day in pd.to_datetime(dates).dt.date], dtype=float)
+
+
+@contextmanager
+def _seeded_global_numpy(seed: int) -> Iterator[None]:
+    """Seed NumPy's global generator, the only one Prophet draws from, and restore it after."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
+def _drivers(
+    model: "Prophet", past: pd.DataFrame, ahead: pd.DataFrame, components: list[str]
+) -> list[dict[str, float]]:
+    """Each component's effect on each future day, as a share of the series' typical level.
+
+    The model says yhat = trend × (1 + Σ c). The typical level is mean(trend) × (1 + Σ mean(c))
+    over the history; a component's driver is its departure from its own history mean divided
+    by (1 + Σ mean(c)), and the trend driver takes the rest. So the drivers of a day add up
+    exactly to (yhat / typical level − 1): "+20 % event" means the event is worth a fifth of a
+    typical day's sales.
+    """
+    # One frame for both, since building Prophet's feature matrix is the slow part. Prophet
+    # sorts it by date, which keeps history first: future days come after the history.
+    frame = model.setup_dataframe(pd.concat([past, ahead], ignore_index=True))
+    in_past = np.arange(len(frame)) < len(past)
+    trend = np.asarray(model.predict_trend(frame), dtype=float)
+    effects = model.predict_seasonal_components(frame)[components]
+    past_c, ahead_c = effects[in_past], effects[~in_past].reset_index(drop=True)
+    typical_trend = float(trend[in_past].mean())
+    typical_c = past_c.mean()
+    scale = 1.0 + float(typical_c.sum())
+    if typical_trend <= 0 or scale <= 0:
+        # A typical level of zero or below has no meaningful shares.
+        return [{} for _ in range(len(ahead))]
+
+    shares = (ahead_c - typical_c) / scale
+    shares["trend"] = (trend[~in_past] / typical_trend - 1) * (1 + ahead_c.sum(axis=1)) / scale
+    shares = shares.rename(columns={_YEARLY: _SEASON_DRIVER})
+    return [
+        {name: round(float(value), 4) + 0.0 for name, value in row.items()}  # no "-0.0"
+        for row in shares.to_dict(orient="records")
+    ]

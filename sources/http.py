@@ -1,0 +1,270 @@
+"""The transport policy every source client shares (WIRE-FORMATS.md §7).
+
+Timeouts on every call; bounded retries with exponential backoff and jitter on 408, 429, 5xx,
+dropped connections, read timeouts and a 200 whose body is not JSON (Open-Meteo streams its body,
+so a failure mid-stream arrives as a truncated 200); server hints (`Retry-After-Ms`,
+`Retry-After` in seconds or as an HTTP-date, a provider-specific hint) win over the backoff;
+any other 4xx fails at once with the provider's error code.
+
+Messages name the provider, the method and the URL path only: tokens travel in headers and some
+providers take keys in the query string, so neither is ever put into an error.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+RETRY_STATUSES = frozenset({408, 429})  # and every 5xx
+TRANSIENT_EXCEPTIONS = (
+    requests.ConnectionError,  # includes ConnectTimeout
+    requests.ReadTimeout,
+    requests.exceptions.ChunkedEncodingError,  # connection dropped mid-body
+)
+
+# A provider-specific reading of a throttled response: (provider's error detail, now) -> seconds
+# until its limit resets, or None to fall back to backoff. Past max_wait, the call fails fast.
+ThrottleHint = Callable[[str | None, datetime], float | None]
+
+
+class SourceError(Exception):
+    """A call to an external API failed; the message says which call and what went wrong."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status: int | None = None,
+        code: str | None = None,
+        retryable: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.status = status
+        self.code = code
+        self.retryable = retryable
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class _Retry:
+    failure: SourceError
+    delay: float | None = None  # what the server asked for; None means use the backoff
+
+
+class HttpClient:
+    """One `requests.Session` with MarketPrep's timeout, retry and error policy."""
+
+    def __init__(
+        self,
+        provider: str,
+        *,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 60.0,
+        max_retries: int = 3,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 60.0,
+        max_wait: float = 300.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = _utc_now,
+        session: requests.Session | None = None,
+    ) -> None:
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be >= 0, got {max_retries}")
+        self.provider = provider
+        self.timeout = (connect_timeout, read_timeout)
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        # Longest single wait a server may ask for before we give up instead: a batch job has a
+        # deadline, and a quota that resets in an hour is better reported than slept through.
+        self.max_wait = max_wait
+        self.sleep = sleep
+        self.clock = clock
+        self.session = session or requests.Session()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def request_json(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        throttle_hint: ThrottleHint | None = None,
+    ) -> Any:
+        """Send the request (retrying transient failures) and return the decoded JSON body."""
+        where = f"{method} {urlsplit(url).path}"
+        attempt = 0
+        while True:
+            outcome = self._attempt(method, url, where, params, json, headers, throttle_hint)
+            if not isinstance(outcome, _Retry):
+                return outcome
+            failure = outcome.failure
+            if attempt == self.max_retries:
+                raise SourceError(
+                    f"{failure} (gave up after {attempt + 1} attempts)",
+                    provider=self.provider,
+                    status=failure.status,
+                    code=failure.code,
+                    retryable=True,
+                )
+            delay = outcome.delay
+            if delay is None:
+                delay = self._backoff(attempt)
+            elif delay > self.max_wait:
+                # Not retryable: within this job's patience, trying again cannot succeed.
+                raise SourceError(
+                    f"{failure}; the limit resets in {delay:.0f} s, more than the "
+                    f"{self.max_wait:.0f} s this job waits: run it again after that",
+                    provider=self.provider,
+                    status=failure.status,
+                    code=failure.code,
+                    retryable=False,
+                )
+            self.sleep(delay)
+            attempt += 1
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        where: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        headers: Mapping[str, str] | None,
+        throttle_hint: ThrottleHint | None,
+    ) -> Any:
+        """The decoded body, a `_Retry`, or a raised SourceError when retrying cannot help."""
+        try:
+            response = self.session.request(
+                method, url, params=params, json=json, headers=headers, timeout=self.timeout
+            )
+        except TRANSIENT_EXCEPTIONS as exc:
+            return _Retry(
+                SourceError(
+                    f"{self.provider}: {where} failed: {type(exc).__name__}: {_redact(str(exc))}",
+                    provider=self.provider,
+                    retryable=True,
+                )
+            )
+        status = response.status_code
+        if response.ok:
+            try:
+                return response.json()
+            except ValueError:
+                return _Retry(
+                    SourceError(
+                        f"{self.provider}: {where} returned HTTP {status} with a body that is not "
+                        f"valid JSON (truncated stream?): {_snippet(response.text)!r}",
+                        provider=self.provider,
+                        status=status,
+                        code="INVALID_JSON",
+                        retryable=True,
+                    )
+                )
+        code, detail = describe_error_body(response)
+        retryable = status in RETRY_STATUSES or status >= 500
+        failure = SourceError(
+            f"{self.provider}: {where} failed with HTTP {status}"
+            + (f" {code}" if code else "")
+            + (f": {detail}" if detail else ""),
+            provider=self.provider,
+            status=status,
+            code=code,
+            retryable=retryable,
+        )
+        if not retryable:
+            raise failure
+        delay = _retry_after(response, self.clock())
+        if delay is None and throttle_hint is not None:
+            delay = throttle_hint(detail, self.clock())
+        return _Retry(failure, delay)
+
+    def _backoff(self, attempt: int) -> float:
+        # ±10 % jitter (as Square's SDK) keeps parallel jobs from retrying in lockstep.
+        return min(self.backoff_cap, self.backoff_base * 2**attempt) * random.uniform(0.9, 1.1)
+
+
+def _retry_after(response: requests.Response, now: datetime) -> float | None:
+    """Seconds the server asked us to wait, from `Retry-After-Ms` or `Retry-After`, if any."""
+    millis = response.headers.get("Retry-After-Ms")
+    if millis is not None:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # HTTP-dates are GMT by definition
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def describe_error_body(response: requests.Response) -> tuple[str | None, str | None]:
+    """(error code, human detail) from any provider's error body; the body may be HTML or empty."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None, _snippet(response.text) or response.reason
+    if not isinstance(body, dict):
+        return None, _snippet(response.text)
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):  # Square, Ticketmaster
+        details = "; ".join(
+            str(e.get("detail") or e.get("code")) for e in errors if isinstance(e, dict)
+        )
+        return _str_or_none(errors[0].get("code")), details
+    fault = body.get("fault")
+    if isinstance(fault, dict):  # Ticketmaster's gateway
+        detail = fault.get("detail")
+        code = detail.get("errorcode") if isinstance(detail, dict) else None
+        return _str_or_none(code), _str_or_none(fault.get("faultstring"))
+    if "reason" in body:  # Open-Meteo {error: true, reason}
+        return None, _str_or_none(body["reason"])
+    if isinstance(body.get("error"), str):  # PredictHQ {error}
+        return None, body["error"]
+    if "title" in body or "detail" in body:  # RFC 7807 problem+json (NWS)
+        return None, _str_or_none(body.get("detail") or body.get("title"))
+    return None, _snippet(response.text)
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _snippet(text: str, limit: int = 200) -> str:
+    return " ".join(text.split())[:limit]
+
+
+_QUERY = re.compile(r"\?[^\s'\")]*")
+
+
+def _redact(text: str) -> str:
+    """Drop query strings (where keys live) from the URLs that requests puts into its errors."""
+    return _QUERY.sub("?…", text)

@@ -1,0 +1,277 @@
+"""Square wire objects → rows of raw.square_locations, raw.square_catalog, raw.square_orders and
+raw.square_order_line_items (data_contracts/tables). Money stays in integer minor units and
+quantities are `Decimal`s, exactly as Square wrote them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sources.markets import market_id_for
+from sources.records import MalformedRecord, to_json
+from sources.timeparse import parse_rfc3339
+
+__all__ = ["MalformedRecord", "catalog_rows", "location_row", "order_rows"]
+
+# MeasurementUnit holds exactly one of these; generic_unit ("UNIT") means a plain count.
+_UNIT_FIELDS = ("weight_unit", "volume_unit", "length_unit", "area_unit", "time_unit")
+
+
+def location_row(vendor_id: str, location: dict, ingested_at: datetime) -> dict:
+    """One raw.square_locations row. A location without coordinates or time zone cannot be placed
+    at a market or a market day, so it is malformed."""
+    location_id = location.get("id")
+
+    def bad(problem: str) -> MalformedRecord:
+        return MalformedRecord("Square location", location_id, problem)
+
+    coordinates = location.get("coordinates") or {}
+    latitude, longitude = coordinates.get("latitude"), coordinates.get("longitude")
+    if not isinstance(latitude, int | float) or not isinstance(longitude, int | float):
+        raise bad(
+            "has no coordinates, so it cannot be matched to a market; set its address in Square"
+        )
+    for name in ("id", "name", "timezone", "country", "status"):
+        if not location.get(name):
+            raise bad(f"has no {name}")
+    _zone(location["timezone"], bad)
+    try:
+        market_id = market_id_for(float(latitude), float(longitude))
+    except ValueError as exc:
+        raise bad(str(exc)) from None
+    return {
+        "vendor_id": vendor_id,
+        "location_id": location_id,
+        "market_id": market_id,
+        "location_name": location["name"],
+        "timezone": location["timezone"],
+        "latitude": float(latitude),
+        "longitude": float(longitude),
+        "country": location["country"],
+        "status": location["status"],
+        "raw_payload": to_json(location),
+        "ingested_at": ingested_at,
+    }
+
+
+def catalog_rows(
+    vendor_id: str,
+    objects: list[dict],
+    ingested_at: datetime,
+    *,
+    on_malformed: Callable[[MalformedRecord], None] | None = None,
+) -> list[dict]:
+    """One raw.square_catalog row per ITEM_VARIATION, named from its ITEM and CATEGORY.
+
+    Variations may come top-level or nested in `item_data.variations`; the highest `version` of
+    each wins. A variation that cannot become a row raises MalformedRecord, or, when
+    `on_malformed` is given, is reported there and skipped.
+    """
+    items: dict[str, dict] = {}
+    categories: dict[str, dict] = {}
+    variations: dict[str, dict] = {}
+
+    def keep_variation(variation: dict) -> None:
+        current = variations.get(variation.get("id"))
+        if current is None or (variation.get("version") or 0) > (current.get("version") or 0):
+            variations[variation.get("id")] = variation
+
+    for obj in objects:
+        kind = obj.get("type")
+        if kind == "ITEM":
+            items[obj.get("id")] = obj
+            for nested in (obj.get("item_data") or {}).get("variations") or []:
+                keep_variation(nested)
+        elif kind == "CATEGORY":
+            categories[obj.get("id")] = obj
+        elif kind == "ITEM_VARIATION":
+            keep_variation(obj)
+
+    rows = []
+    for variation in variations.values():
+        try:
+            rows.append(_catalog_row(vendor_id, variation, items, categories, ingested_at))
+        except MalformedRecord as exc:
+            if on_malformed is None:
+                raise
+            on_malformed(exc)
+    return rows
+
+
+def _catalog_row(
+    vendor_id: str,
+    variation: dict,
+    items: dict[str, dict],
+    categories: dict[str, dict],
+    ingested_at: datetime,
+) -> dict:
+    variation_id = variation.get("id")
+
+    def bad(problem: str) -> MalformedRecord:
+        return MalformedRecord("Square catalog variation", variation_id, problem)
+
+    data = variation.get("item_variation_data") or {}
+    item_id = data.get("item_id")
+    item = items.get(item_id)
+    if item is None:
+        raise bad(f"belongs to item {item_id!r}, which is not among the catalog objects fetched")
+    item_data = item.get("item_data") or {}
+    if not item_data.get("name"):
+        raise bad(f"belongs to item {item_id} that has no name")
+    category_id = _category_id(item_data)
+    category = categories.get(category_id) if category_id else None
+    price = data.get("price_money") if data.get("pricing_type") != "VARIABLE_PRICING" else None
+    return {
+        "vendor_id": vendor_id,
+        "variation_id": variation_id,
+        "item_id": item_id,
+        "item_name": item_data["name"],
+        "variation_name": data.get("name"),
+        "category_id": category_id,
+        "category_name": ((category or {}).get("category_data") or {}).get("name"),
+        "price_amount": _minor_units(price, bad),
+        "currency": (price or {}).get("currency"),
+        # A deleted item takes its variations with it, even when they are not flagged themselves.
+        "is_deleted": bool(variation.get("is_deleted") or item.get("is_deleted")),
+        "updated_at": _timestamp(variation.get("updated_at"), "updated_at", bad),
+        "raw_payload": to_json(variation),
+        "ingested_at": ingested_at,
+    }
+
+
+def _category_id(item_data: dict) -> str | None:
+    # reporting_category is the one category Square reports an item under when it has several;
+    # category_id is the pre-2023-12 single category, still set on older catalogs.
+    for ref in (item_data.get("reporting_category"), *(item_data.get("categories") or [])):
+        if isinstance(ref, dict) and ref.get("id"):
+            return ref["id"]
+    return item_data.get("category_id")
+
+
+def order_rows(
+    vendor_id: str, order: dict, timezones: dict[str, str], ingested_at: datetime
+) -> tuple[dict, list[dict]]:
+    """The raw.square_orders row and the raw.square_order_line_items rows of one order.
+
+    `timezones` maps location id → IANA zone; market_date is the local day of closed_at (or of
+    created_at for orders that never closed) at the order's location.
+    """
+    order_id = order.get("id")
+
+    def bad(problem: str) -> MalformedRecord:
+        return MalformedRecord("Square order", order_id, problem)
+
+    if not order_id:
+        raise bad("has no id")
+    location_id = order.get("location_id")
+    if location_id not in timezones:
+        raise bad(f"is at location {location_id!r}, whose time zone is unknown")
+    zone = _zone(timezones[location_id], bad)
+    version = order.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise bad(f"has version {version!r}, expected an integer")
+    if not order.get("state"):
+        raise bad("has no state")
+    created_at = _timestamp(order.get("created_at"), "created_at", bad)
+    updated_at = _timestamp(order.get("updated_at"), "updated_at", bad)
+    closed_at = _timestamp(order.get("closed_at"), "closed_at", bad, required=False)
+    market_date = (closed_at or created_at).astimezone(zone).date()
+    total = order.get("total_money")
+    order_row = {
+        "vendor_id": vendor_id,
+        "order_id": order_id,
+        "order_version": version,
+        "location_id": location_id,
+        "state": order["state"],
+        "created_at": created_at,
+        "updated_at": updated_at,
+        "closed_at": closed_at,
+        "market_date": market_date,
+        "total_amount": _minor_units(total, bad),
+        "currency": (total or {}).get("currency"),
+        "raw_payload": to_json(order),
+        "ingested_at": ingested_at,
+    }
+    shared = {
+        "vendor_id": vendor_id,
+        "order_id": order_id,
+        "location_id": location_id,
+        "state": order["state"],
+        "closed_at": closed_at,
+        "market_date": market_date,
+        "ingested_at": ingested_at,
+    }
+    lines = [_line_row(line, shared, bad) for line in order.get("line_items") or []]
+    return order_row, lines
+
+
+def _line_row(line: dict, shared: dict, bad: Callable[[str], MalformedRecord]) -> dict:
+    uid = line.get("uid")
+    if not uid:
+        raise bad("has a line item without uid")
+    quantity = line.get("quantity")
+    # Square sends quantities as decimal strings ("2.25" lb); a JSON number has already been
+    # through a float somewhere and may not be the amount that was sold.
+    if not isinstance(quantity, str):
+        raise bad(f"line {uid} has quantity {quantity!r}, expected a decimal string")
+    try:
+        parsed = Decimal(quantity)
+    except InvalidOperation:
+        raise bad(f"line {uid} has quantity {quantity!r}, which is not a decimal number") from None
+    if not parsed.is_finite():
+        raise bad(f"line {uid} has quantity {quantity!r}, which is not a finite number")
+    base, gross = line.get("base_price_money"), line.get("gross_sales_money")
+    return shared | {
+        "line_uid": uid,
+        "catalog_object_id": line.get("catalog_object_id"),
+        # Absent on older orders (the 2019 ones in Square's own examples); ITEM is the default.
+        "item_type": line.get("item_type") or "ITEM",
+        "line_name": line.get("name"),
+        "quantity": parsed,
+        "quantity_unit": _quantity_unit(line.get("quantity_unit")),
+        "base_price_amount": _minor_units(base, bad),
+        "gross_sales_amount": _minor_units(gross, bad),
+        "currency": (base or gross or line.get("total_money") or {}).get("currency"),
+    }
+
+
+def _quantity_unit(quantity_unit: dict | None) -> str | None:
+    unit = (quantity_unit or {}).get("measurement_unit") or {}
+    for name in _UNIT_FIELDS:
+        if unit.get(name):
+            return unit[name]
+    custom = unit.get("custom_unit") or {}
+    return custom.get("name") or custom.get("abbreviation")
+
+
+def _minor_units(money: Any, bad: Callable[[str], MalformedRecord]) -> int | None:
+    if money is None or money.get("amount") is None:
+        return None
+    amount = money["amount"]
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        raise bad(f"has money amount {amount!r}, expected integer minor units")
+    return amount
+
+
+def _timestamp(
+    value: Any, name: str, bad: Callable[[str], MalformedRecord], *, required: bool = True
+) -> datetime | None:
+    if value is None:
+        if required:
+            raise bad(f"has no {name}")
+        return None
+    try:
+        return parse_rfc3339(value)
+    except ValueError as exc:
+        raise bad(f"has an unreadable {name}: {exc}") from None
+
+
+def _zone(name: str, bad: Callable[[str], MalformedRecord]) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise bad(f"has time zone {name!r}, which is not an IANA zone name") from None

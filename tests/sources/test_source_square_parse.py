@@ -1,0 +1,228 @@
+"""Square wire objects from the recorded fixtures → raw rows."""
+
+import copy
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from sources.square_parse import MalformedRecord, catalog_rows, location_row, order_rows
+
+NOW = datetime(2025, 6, 8, 6, 0, tzinfo=UTC)
+LA = {"P3CCK6HSNDAS7": "America/Los_Angeles", "057P5VYJ4A5X1": "America/Los_Angeles"}
+
+
+@pytest.fixture
+def orders(exchange) -> dict[str, dict]:
+    """The orders of the fixture's two SearchOrders pages, by id."""
+    pages = [
+        exchange("square/search-orders.fixture.json", "orders-mode page 1"),
+        exchange("square/search-orders.fixture.json", "orders-mode page 2"),
+    ]
+    return {o["id"]: o for p in pages for o in p["response"]["body"]["orders"]}
+
+
+@pytest.fixture
+def synth(orders) -> dict:
+    return copy.deepcopy(orders["SYNTH-ORDER-0001"])
+
+
+def test_location_with_coordinates_becomes_a_row_at_its_market(exchange, assert_contract):
+    locations = exchange("square/list-locations.fixture.json", "list locations")
+    midtown = locations["response"]["body"]["locations"][1]
+    row = location_row("jet-fuel", midtown, NOW)
+    assert_contract("raw.square_locations", [row])
+    assert row["market_id"] == "mkt_33.789_-84.384"
+    assert (row["location_id"], row["timezone"], row["country"]) == (
+        "3Z4V4WHQK64X9",
+        "America/New_York",
+        "US",
+    )
+    assert json.loads(row["raw_payload"]) == midtown
+
+
+def test_location_without_coordinates_is_malformed_and_named(exchange):
+    grant_park = exchange("square/list-locations.fixture.json", "list locations")["response"][
+        "body"
+    ]["locations"][0]
+    with pytest.raises(MalformedRecord, match="18YC4JDH91E1H.*no coordinates") as caught:
+        location_row("jet-fuel", grant_park, NOW)
+    assert caught.value.record_id == "18YC4JDH91E1H"
+
+
+def test_order_rows_keep_decimal_quantities_units_and_minor_units(synth, assert_contract):
+    order, lines = order_rows("vendor-1", synth, LA, NOW)
+    assert_contract("raw.square_orders", [order])
+    assert_contract("raw.square_order_line_items", lines)
+    by_uid = {line["line_uid"]: line for line in lines}
+
+    tomatoes = by_uid["li-tomato-1"]
+    assert tomatoes["quantity"] == Decimal("2.25")
+    assert str(tomatoes["quantity"]) == "2.25"  # exact, not 2.2499999…
+    assert tomatoes["quantity_unit"] == "IMPERIAL_POUND"
+    assert (tomatoes["base_price_amount"], tomatoes["gross_sales_amount"]) == (450, 1013)
+    assert tomatoes["catalog_object_id"] == "SYNTHVAR-TOMATO-LB"
+
+    eggs = by_uid["li-eggs-1"]
+    assert (eggs["quantity"], eggs["quantity_unit"]) == (Decimal("2"), None)
+
+    custom = by_uid["li-custom-1"]
+    assert custom["catalog_object_id"] is None
+    assert custom["item_type"] == "CUSTOM_AMOUNT"
+    assert custom["base_price_amount"] == 300
+
+    assert (order["total_amount"], order["currency"], order["order_version"]) == (2713, "USD", 3)
+    assert order["closed_at"] == datetime(2025, 6, 7, 15, 2, 14, 100000, tzinfo=UTC)
+    assert order["market_date"] == date(2025, 6, 7)
+    assert {line["market_date"] for line in lines} == {date(2025, 6, 7)}
+
+
+@pytest.mark.parametrize(
+    ("zone", "market_date"),
+    [
+        ("America/Los_Angeles", date(2019, 8, 5)),  # 02:47 UTC is 19:47 the evening before
+        ("America/New_York", date(2019, 8, 5)),
+        ("Europe/Berlin", date(2019, 8, 6)),
+    ],
+)
+def test_market_date_is_the_local_day_at_the_location(orders, zone, market_date):
+    order = orders["lgwOlEityYPJtcuvKTVKT1pA986YY"]  # closed 2019-08-06T02:47:37.140Z
+    row, lines = order_rows("vendor-1", order, {"P3CCK6HSNDAS7": zone}, NOW)
+    assert row["market_date"] == market_date
+    assert all(line["market_date"] == market_date for line in lines)
+
+
+@pytest.mark.parametrize(
+    "closed_at", ["2025-06-08T01:30:00Z", "2025-06-07T20:30:00-05:00", "2025-06-08T01:30:00.000Z"]
+)
+def test_offsets_and_fractions_bucket_to_the_same_local_day(synth, closed_at):
+    synth["closed_at"] = closed_at
+    row, _ = order_rows("vendor-1", synth, {"P3CCK6HSNDAS7": "America/Chicago"}, NOW)
+    assert row["closed_at"] == datetime(2025, 6, 8, 1, 30, tzinfo=UTC)
+    assert row["market_date"] == date(2025, 6, 7)
+
+
+def test_open_order_is_bucketed_by_created_at(synth):
+    del synth["closed_at"]
+    synth["state"] = "OPEN"
+    row, lines = order_rows("vendor-1", synth, LA, NOW)
+    assert row["closed_at"] is None and lines[0]["closed_at"] is None
+    assert row["market_date"] == date(2025, 6, 7)
+
+
+def test_lines_without_item_type_are_items(orders):
+    _, lines = order_rows("vendor-1", orders["lgwOlEityYPJtcuvKTVKT1pA986YY"], LA, NOW)
+    assert [(line["line_name"], line["item_type"]) for line in lines] == [
+        ("Item 1", "ITEM"),
+        ("Item 2", "ITEM"),
+    ]
+
+
+def test_custom_unit_keeps_its_name(synth):
+    synth["line_items"][0]["quantity_unit"] = {
+        "measurement_unit": {
+            "custom_unit": {"name": "bunch", "abbreviation": "bn"},
+            "type": "TYPE_CUSTOM",
+        },
+        "precision": 1,
+    }
+    _, lines = order_rows("vendor-1", synth, LA, NOW)
+    assert lines[0]["quantity_unit"] == "bunch"
+
+
+def test_square_example_order_without_version_or_timestamps_is_malformed(orders):
+    # Square's own example order lacks version, state and created_at: no row can be trusted.
+    with pytest.raises(MalformedRecord, match="CAISEM82RcpmcFBM0TfOyiHV3es") as caught:
+        order_rows("vendor-1", orders["CAISEM82RcpmcFBM0TfOyiHV3es"], LA, NOW)
+    assert caught.value.record_id == "CAISEM82RcpmcFBM0TfOyiHV3es"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "problem"),
+    [
+        (lambda o: o["line_items"][0].update(quantity=2.25), "li-tomato-1 has quantity 2.25"),
+        (lambda o: o["line_items"][0].update(quantity="two"), "not a decimal"),
+        (lambda o: o["line_items"][0].update(quantity="NaN"), "not a finite"),
+        (lambda o: o["total_money"].update(amount=27.13), "integer minor units"),
+        (lambda o: o.update(closed_at="2025-06-07 15:02"), "unreadable closed_at"),
+        (lambda o: o.update(location_id="ELSEWHERE"), "time zone is unknown"),
+        (lambda o: o["line_items"][1].pop("uid"), "without uid"),
+    ],
+)
+def test_malformed_orders_name_the_order_and_the_problem(synth, mutate, problem):
+    mutate(synth)
+    with pytest.raises(MalformedRecord, match=problem) as caught:
+        order_rows("vendor-1", synth, LA, NOW)
+    assert "SYNTH-ORDER-0001" in str(caught.value)
+
+
+def test_catalog_rows_join_each_variation_to_its_item(exchanges, assert_contract):
+    pages = [e for e in exchanges("square/catalog.fixture.json") if "ListCatalog" in e["name"]]
+    objects = [o for page in pages for o in page["response"]["body"]["objects"]]
+    rows = catalog_rows("tea-shop", objects, NOW)
+    assert_contract("raw.square_catalog", rows)
+    by_id = {row["variation_id"]: row for row in rows}
+    assert set(by_id) == {
+        "5GSZPX6EU7MM75S57OONG3V5",
+        "XVLBN7DU6JTWHJTG5F265B43",
+        "FHYBVIA6NVBCSOVETA62WEA4",
+    }
+    large = by_id["XVLBN7DU6JTWHJTG5F265B43"]
+    assert (large["item_name"], large["variation_name"]) == ("Tea - Black", "Large")
+    assert (large["price_amount"], large["currency"]) == (225, "USD")
+    assert large["item_id"] == "X5DZ5NWWAQ44CKBLKIFQGOWK"
+    # The items' category is not among the listed objects: its id is kept, its name unknown.
+    assert (large["category_id"], large["category_name"]) == ("E7CLE5RZZ744BHWVQQEAHI2C", None)
+    assert large["updated_at"] == datetime(2017, 10, 26, 15, 27, 31, 626000, tzinfo=UTC)
+
+
+def test_batch_retrieved_catalog_names_categories_and_keeps_deletions(exchange, assert_contract):
+    body = exchange("square/catalog.fixture.json", "BatchRetrieveCatalogObjects")["response"][
+        "body"
+    ]
+    objects = copy.deepcopy(body["objects"] + body["related_objects"])
+    objects[1]["item_data"]["variations"][1]["is_deleted"] = True  # Coffee, Large
+    rows = {r["variation_id"]: r for r in catalog_rows("cafe", objects, NOW)}
+    assert_contract("raw.square_catalog", list(rows.values()))
+    assert rows["2TZFAOHWGG7PAK2QEXWYPZSP"]["category_name"] == "Beverages"
+    assert rows["PKYIC7HGGKW5CYVSCVDEIMHY"]["is_deleted"] is True
+    assert rows["LBTYIHNHU52WOIHWT7SNRIYH"]["is_deleted"] is False
+
+
+def test_a_top_level_variation_with_a_newer_version_wins(exchange):
+    body = exchange("square/catalog.fixture.json", "BatchRetrieveCatalogObjects")["response"][
+        "body"
+    ]
+    tea = copy.deepcopy(body["objects"][0])
+    newer = copy.deepcopy(tea["item_data"]["variations"][0])
+    newer["version"] += 1
+    newer["item_variation_data"]["price_money"]["amount"] = 175
+    rows = catalog_rows("cafe", [tea, newer], NOW)
+    assert [(r["variation_id"], r["price_amount"]) for r in rows] == [
+        ("2TZFAOHWGG7PAK2QEXWYPZSP", 175)
+    ]
+
+
+def test_variable_price_has_no_amount(exchange):
+    body = exchange("square/catalog.fixture.json", "BatchRetrieveCatalogObjects")["response"][
+        "body"
+    ]
+    tea = copy.deepcopy(body["objects"][0])
+    tea["item_data"]["variations"][0]["item_variation_data"]["pricing_type"] = "VARIABLE_PRICING"
+    (row,) = catalog_rows("cafe", [tea], NOW)
+    assert (row["price_amount"], row["currency"]) == (None, None)
+
+
+def test_a_variation_whose_item_is_missing_is_reported_or_raised(exchange):
+    body = exchange("square/catalog.fixture.json", "BatchRetrieveCatalogObjects")["response"][
+        "body"
+    ]
+    orphan = copy.deepcopy(body["objects"][0]["item_data"]["variations"][0])
+    coffee = body["objects"][1]
+    with pytest.raises(MalformedRecord, match="2TZFAOHWGG7PAK2QEXWYPZSP.*W62UWFY35CWMYGVWK6TWJDNI"):
+        catalog_rows("cafe", [orphan, coffee], NOW)
+    reported: list[MalformedRecord] = []
+    rows = catalog_rows("cafe", [orphan, coffee], NOW, on_malformed=reported.append)
+    assert [r.record_id for r in reported] == ["2TZFAOHWGG7PAK2QEXWYPZSP"]
+    assert len(rows) == 2  # Coffee's two variations still load

@@ -10,7 +10,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: setup demo test lint ui bench docs clean
+.PHONY: setup demo test lint ui clean
 
 # uv itself comes from PyPI into a private venv when the machine has none.
 $(CURDIR)/.tools/bin/uv:

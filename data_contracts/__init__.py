@@ -13,7 +13,17 @@ from pathlib import Path
 import yaml
 
 CONTRACTS_DIR = Path(__file__).parent / "tables"
-LOGICAL_TYPES = ("string", "int64", "int32", "float64", "bool", "date", "timestamp_tz", "decimal", "json")
+LOGICAL_TYPES = (
+    "string",
+    "int64",
+    "int32",
+    "float64",
+    "bool",
+    "date",
+    "timestamp_tz",
+    "decimal",
+    "json",
+)
 
 
 @dataclass(frozen=True)
@@ -48,10 +58,15 @@ class Contract:
 
 def _parse(path: Path) -> Contract:
     doc = yaml.safe_load(path.read_text())
-    if "columns_from" in doc:  # a table that holds the same rows as another declares no columns of its own
-        doc["columns"] = yaml.safe_load((CONTRACTS_DIR / f"{doc['columns_from']}.yaml").read_text())["columns"]
+    if (
+        "columns_from" in doc
+    ):  # a table that holds the same rows as another declares no columns of its own
+        doc["columns"] = yaml.safe_load(
+            (CONTRACTS_DIR / f"{doc['columns_from']}.yaml").read_text()
+        )["columns"]
     columns = tuple(
-        Column(c["name"], c["type"], bool(c["nullable"]), c.get("description", "")) for c in doc["columns"]
+        Column(c["name"], c["type"], bool(c["nullable"]), c.get("description", ""))
+        for c in doc["columns"]
     )
     for column in columns:
         if column.type not in LOGICAL_TYPES:
@@ -80,4 +95,6 @@ def contract(table: str) -> Contract:
     try:
         return all_contracts()[table]
     except KeyError:
-        raise KeyError(f"no contract for table {table!r}; known: {sorted(all_contracts())}") from None
+        raise KeyError(
+            f"no contract for table {table!r}; known: {sorted(all_contracts())}"
+        ) from None

@@ -8,7 +8,9 @@ SERIES_DAY = ["vendor_id", "market_id", "product_id", "market_date"]
 QUANTILES = ["units_low", "units_p50", "units_high", "units_at_service_level"]
 
 
-def audit_forecasts(forecasts: pd.DataFrame, history_max: pd.DataFrame, jump_factor: float = 5.0) -> list[str]:
+def audit_forecasts(
+    forecasts: pd.DataFrame, history_max: pd.DataFrame, jump_factor: float = 5.0
+) -> list[str]:
     """No missing or negative quantiles, ordered quantiles, and no implausible jump against history.
 
     history_max: vendor_id, market_id, product_id, max_units (largest sale of the series so far).
@@ -49,8 +51,12 @@ def audit_recommendations(recommendations: pd.DataFrame, expected: pd.DataFrame)
         problems.append("recommendations have missing units")
         return problems
     if (units["recommended_units"] < 0).any():
-        problems.append(f"{int((units['recommended_units'] < 0).sum())} recommendations are negative")
-    outside = (units["units_low"] > units["recommended_units"]) | (units["recommended_units"] > units["units_high"])
+        problems.append(
+            f"{int((units['recommended_units'] < 0).sum())} recommendations are negative"
+        )
+    outside = (units["units_low"] > units["recommended_units"]) | (
+        units["recommended_units"] > units["units_high"]
+    )
     if outside.any():
         problems.append(f"{int(outside.sum())} recommendations fall outside their own range")
     if (recommendations["explanation"].fillna("").str.strip() == "").any():

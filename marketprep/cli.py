@@ -22,7 +22,9 @@ class _RefuseToken(argparse.Action):
     """Without it argparse reads `--token X` as the abbreviation of `--token-env X` and echoes X."""
 
     def __call__(self, parser, namespace, values, option_string=None):
-        parser.error("never pass the Square token as an argument: pipe it on stdin or use --token-env")
+        parser.error(
+            "never pass the Square token as an argument: pipe it on stdin or use --token-env"
+        )
 
 
 def _vendors_add(args: argparse.Namespace) -> int:
@@ -37,7 +39,9 @@ def _vendors_add(args: argparse.Namespace) -> int:
     else:
         token = sys.stdin.readline().strip()
     settings = load_settings()
-    register_vendor(Warehouse(settings.warehouse), settings, args.vendor_id, args.name or args.vendor_id, token)
+    register_vendor(
+        Warehouse(settings.warehouse), settings, args.vendor_id, args.name or args.vendor_id, token
+    )
     print(f"registered vendor {args.vendor_id}")
     return 0
 
@@ -48,7 +52,10 @@ def _vendors_list(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     for vendor in active_vendors(Warehouse(settings.warehouse), settings):
-        print(f"{vendor.vendor_id}\t{vendor.vendor_name}" + (f"\tPROBLEM: {vendor.problem}" if vendor.problem else ""))
+        print(
+            f"{vendor.vendor_id}\t{vendor.vendor_name}"
+            + (f"\tPROBLEM: {vendor.problem}" if vendor.problem else "")
+        )
     return 0
 
 
@@ -84,7 +91,7 @@ def _prep_sheet(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from marketprep.demo import run_demo
 
-    return run_demo(load_settings(), args.date or dt.date.today(), seed=args.seed)
+    return run_demo(args.date or dt.date.today(), seed=args.seed)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -94,17 +101,23 @@ def parser() -> argparse.ArgumentParser:
     vendors = commands.add_parser("vendors", help="register and list vendors").add_subparsers(
         dest="vendors_command", required=True
     )
-    add = vendors.add_parser("add", help="register a vendor; the Square token is read from stdin or --token-env")
+    add = vendors.add_parser(
+        "add", help="register a vendor; the Square token is read from stdin or --token-env"
+    )
     add.add_argument("--vendor-id", required=True)
     add.add_argument("--name")
-    add.add_argument("--token-env", help="name of an environment variable holding the token (never the token)")
+    add.add_argument(
+        "--token-env", help="name of an environment variable holding the token (never the token)"
+    )
     add.add_argument("--token", action=_RefuseToken, help=argparse.SUPPRESS)
     add.set_defaults(handler=_vendors_add)
     vendors.add_parser("list", help="list active vendors").set_defaults(handler=_vendors_list)
 
     run = commands.add_parser("run", help="run the daily job in-process for a logical date")
     run.add_argument("--date", type=_date, required=True, help="the market morning planned for")
-    run.add_argument("--history-days", type=int, default=1, help="days of sales to ingest before --date")
+    run.add_argument(
+        "--history-days", type=int, default=1, help="days of sales to ingest before --date"
+    )
     run.set_defaults(handler=_run)
 
     export = commands.add_parser("export", help="write a vendor's published recommendations")
@@ -113,7 +126,9 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True)
     export.set_defaults(handler=_export)
 
-    sheet = commands.add_parser("prep-sheet", help="print a vendor's prep sheet for its next market day")
+    sheet = commands.add_parser(
+        "prep-sheet", help="print a vendor's prep sheet for its next market day"
+    )
     sheet.add_argument("--vendor", required=True)
     sheet.add_argument("--date", type=_date)
     sheet.set_defaults(handler=_prep_sheet)

@@ -11,17 +11,20 @@ import os
 
 from marketprep.runner import run_daily
 from marketprep.serving import prep_sheet
-from marketprep.settings import Settings, load_settings
+from marketprep.settings import load_settings
 from marketprep.vendors import register_vendor
 from marketprep.warehouse import Warehouse
 from sandbox.servers import start_sandbox
 from sandbox.simulator import SimConfig, build_world
 
 
-def run_demo(settings: Settings, market_morning: dt.date, seed: int = 7) -> int:
+def run_demo(market_morning: dt.date, seed: int = 7) -> int:
+    """Simulate, serve, register, run, print the prep sheet; returns the process exit code."""
     config = SimConfig(end=market_morning, seed=seed)
-    print(f"Simulating {config.n_vendors} vendors at {config.n_markets} markets, "
-          f"{config.history_days} days of history up to {market_morning}…")
+    print(
+        f"Simulating {config.n_vendors} vendors at {config.n_markets} markets, "
+        f"{config.history_days} days of history up to {market_morning}…"
+    )
     world = build_world(config)
     with start_sandbox(world) as sandbox:
         # The demo's settings are the operator's plus the sandbox's URLs and events token.
@@ -30,11 +33,18 @@ def run_demo(settings: Settings, market_morning: dt.date, seed: int = 7) -> int:
         warehouse = Warehouse(settings.warehouse)
         for vendor in world.vendors:
             register_vendor(warehouse, settings, vendor.vendor_id, vendor.name, vendor.access_token)
-        print(f"Registered {len(world.vendors)} vendors; running the daily job with "
-              f"{config.history_days} days of history (one run)…")
-        outcome = run_daily(settings, market_morning, history_days=config.history_days)
+        print(
+            f"Registered {len(world.vendors)} vendors; running the daily job with "
+            f"{config.history_days} days of history (one run)…"
+        )
+        # Step-by-step logs stay in the Dagster UI; the terminal shows warnings and the result.
+        outcome = run_daily(
+            settings, market_morning, history_days=config.history_days, log_level="WARNING"
+        )
     if not outcome.success:
-        print(f"Run {outcome.run_id} FAILED: steps {outcome.failed_steps}, checks {outcome.failed_checks}")
+        print(
+            f"Run {outcome.run_id} FAILED: steps {outcome.failed_steps}, checks {outcome.failed_checks}"
+        )
         return 1
     counts = warehouse.query(
         "select count(*) as rows, count(distinct vendor_id) as vendors, min(market_date) as first_day, "
@@ -43,11 +53,11 @@ def run_demo(settings: Settings, market_morning: dt.date, seed: int = 7) -> int:
     first_vendor = world.vendors[0].vendor_id
     print()
     print(prep_sheet(warehouse, first_vendor))
-    print(f"serving.recommendations: {counts['rows']} rows for {counts['vendors']} vendors, "
-          f"market days {counts['first_day']} to {counts['last_day']}")
+    print(
+        f"serving.recommendations: {counts['rows']} rows for {counts['vendors']} vendors, "
+        f"market days {counts['first_day']} to {counts['last_day']}"
+    )
     where = settings.warehouse.duckdb_path or settings.warehouse.redacted_url
     print(f"Warehouse: {where}")
     print(f"Dagster run {outcome.run_id}: browse it with `make ui` (http://127.0.0.1:3000)")
     return 0
-
-

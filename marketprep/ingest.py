@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from data_contracts import contract
 from marketprep.settings import Settings
-from marketprep.vendors import VendorCredentials
+from marketprep.vendors import VendorCredentials, active_vendors
 from marketprep.warehouse import Warehouse
 from sources.http import SourceError
 from sources.open_meteo import OpenMeteoClient, Point
@@ -44,7 +44,9 @@ class SyncResult:
     error: str | None = None
 
 
-def _per_subject(subjects: Iterable[str], load: Callable[[str], tuple[int, int]]) -> list[SyncResult]:
+def _per_subject(
+    subjects: Iterable[str], load: Callable[[str], tuple[int, int]]
+) -> list[SyncResult]:
     results = []
     for subject in subjects:
         try:
@@ -62,10 +64,10 @@ def _square(settings: Settings, vendor: VendorCredentials) -> SquareClient:
 
 
 def sync_square_locations(
-    warehouse: Warehouse, settings: Settings, vendors: list[VendorCredentials], now: dt.datetime
+    warehouse: Warehouse, settings: Settings, now: dt.datetime
 ) -> list[SyncResult]:
     """Snapshot every vendor's locations; a failed vendor keeps its previous snapshot."""
-    by_id = {v.vendor_id: v for v in vendors}
+    by_id = {v.vendor_id: v for v in active_vendors(warehouse, settings)}
 
     def load(vendor_id: str) -> tuple[int, int]:
         locations = _square(settings, by_id[vendor_id]).list_locations()
@@ -76,18 +78,22 @@ def sync_square_locations(
 
 
 def sync_square_catalog(
-    warehouse: Warehouse, settings: Settings, vendors: list[VendorCredentials], now: dt.datetime
+    warehouse: Warehouse, settings: Settings, now: dt.datetime
 ) -> list[SyncResult]:
     """Snapshot every vendor's catalog, plus deleted variations that loaded orders still reference.
 
     ListCatalog leaves deleted objects out, but old orders name them; BatchRetrieveCatalogObjects
     returns them (is_deleted) so their sales keep a product name and category.
     """
-    by_id = {v.vendor_id: v for v in vendors}
-    referenced = warehouse.query(
-        "select distinct vendor_id, catalog_object_id from raw.square_order_line_items "
-        "where catalog_object_id is not null"
-    ) if _has_table(warehouse, LINE_ITEMS.table) else None
+    by_id = {v.vendor_id: v for v in active_vendors(warehouse, settings)}
+    referenced = (
+        warehouse.query(
+            "select distinct vendor_id, catalog_object_id from raw.square_order_line_items "
+            "where catalog_object_id is not null"
+        )
+        if _has_table(warehouse, LINE_ITEMS.table)
+        else None
+    )
 
     def load(vendor_id: str) -> tuple[int, int]:
         client = _square(settings, by_id[vendor_id])
@@ -97,10 +103,14 @@ def sync_square_catalog(
             mine = referenced[referenced.vendor_id == vendor_id].catalog_object_id
             missing = sorted(set(mine) - listed)
             if missing:
-                objects += [o for o in client.batch_retrieve_catalog(missing) if o["id"] not in listed]
+                objects += [
+                    o for o in client.batch_retrieve_catalog(missing) if o["id"] not in listed
+                ]
         skipped: list[MalformedRecord] = []
         rows = catalog_rows(vendor_id, objects, now, on_malformed=skipped.append)
-        return warehouse.replace(CATALOG, rows, where="vendor_id = ?", params=[vendor_id]), len(skipped)
+        return warehouse.replace(CATALOG, rows, where="vendor_id = ?", params=[vendor_id]), len(
+            skipped
+        )
 
     return _per_subject(by_id, load)
 
@@ -113,7 +123,6 @@ def _has_table(warehouse: Warehouse, table: str) -> bool:
 def sync_square_orders(
     warehouse: Warehouse,
     settings: Settings,
-    vendors: list[VendorCredentials],
     first_day: dt.date,
     last_day: dt.date,
     now: dt.datetime,
@@ -123,18 +132,22 @@ def sync_square_orders(
     A malformed order is skipped and counted (its payload stays in the vendor's Square account to
     replay); the rest of the vendor's orders still load.
     """
-    by_id = {v.vendor_id: v for v in vendors}
+    by_id = {v.vendor_id: v for v in active_vendors(warehouse, settings)}
     locations = warehouse.query("select vendor_id, location_id, timezone from raw.square_locations")
 
     def load(vendor_id: str) -> tuple[int, int]:
         mine = locations[locations.vendor_id == vendor_id]
         timezones = dict(zip(mine.location_id, mine.timezone, strict=True))
         if not timezones:
-            raise SourceError(f"vendor {vendor_id}: no Square locations loaded yet", provider="square")
+            raise SourceError(
+                f"vendor {vendor_id}: no Square locations loaded yet", provider="square"
+            )
         start = dt.datetime.combine(first_day, dt.time(), dt.UTC) - UTC_PADDING
         end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), dt.UTC) + UTC_PADDING
         orders, lines, skipped = [], [], 0
-        for order in _square(settings, by_id[vendor_id]).search_orders(sorted(timezones), start, end):
+        for order in _square(settings, by_id[vendor_id]).search_orders(
+            sorted(timezones), start, end
+        ):
             try:
                 order_row, line_rows = order_rows(vendor_id, order, timezones, now)
             except MalformedRecord:
@@ -145,7 +158,9 @@ def sync_square_orders(
                 lines.extend(line_rows)
         where = "vendor_id = ? and market_date between ? and ?"
         params = [vendor_id, first_day, last_day]
-        written = warehouse.replace_many([(ORDERS, orders), (LINE_ITEMS, lines)], where=where, params=params)
+        written = warehouse.replace_many(
+            [(ORDERS, orders), (LINE_ITEMS, lines)], where=where, params=params
+        )
         return written[LINE_ITEMS.table], skipped
 
     return _per_subject(by_id, load)
@@ -156,11 +171,18 @@ def market_points(warehouse: Warehouse) -> list[Point]:
         "select market_id, min(latitude) as latitude, min(longitude) as longitude, min(timezone) as timezone "
         "from raw.square_locations where status = 'ACTIVE' group by market_id order by market_id"
     )
-    return [Point(r.market_id, float(r.latitude), float(r.longitude), r.timezone) for r in markets.itertuples()]
+    return [
+        Point(r.market_id, float(r.latitude), float(r.longitude), r.timezone)
+        for r in markets.itertuples()
+    ]
 
 
 def sync_weather(
-    warehouse: Warehouse, settings: Settings, first_day: dt.date, last_day: dt.date, now: dt.datetime
+    warehouse: Warehouse,
+    settings: Settings,
+    first_day: dt.date,
+    last_day: dt.date,
+    now: dt.datetime,
 ) -> list[SyncResult]:
     """Archive weather for the ingested days, and the forecast for the days the run plans for."""
     client = OpenMeteoClient(settings.open_meteo_forecast_url, settings.open_meteo_archive_url)
@@ -171,7 +193,8 @@ def sync_weather(
         point = points[market_id]
         archive = [dict(r, fetched_at=now) for r in client.archive([point], first_day, last_day)]
         forecast = [
-            dict(r, fetched_at=now) for r in client.forecast([point], FORECAST_PAST_DAYS, forecast_days)
+            dict(r, fetched_at=now)
+            for r in client.forecast([point], FORECAST_PAST_DAYS, forecast_days)
         ]
         written = warehouse.replace_many(
             [(WEATHER, archive + forecast)],
@@ -185,7 +208,11 @@ def sync_weather(
 
 
 def sync_events(
-    warehouse: Warehouse, settings: Settings, first_day: dt.date, last_day: dt.date, now: dt.datetime
+    warehouse: Warehouse,
+    settings: Settings,
+    first_day: dt.date,
+    last_day: dt.date,
+    now: dt.datetime,
 ) -> list[SyncResult]:
     """Events near each market active on the ingested days or the planned ones; deletions remove them."""
     if not settings.events_token:
@@ -197,7 +224,12 @@ def sync_events(
     def load(market_id: str) -> tuple[int, int]:
         point = points[market_id]
         events = client.search(
-            point.latitude, point.longitude, EVENT_RADIUS_KM, first_day, horizon_end, timezone=point.timezone
+            point.latitude,
+            point.longitude,
+            EVENT_RADIUS_KM,
+            first_day,
+            horizon_end,
+            timezone=point.timezone,
         )
         skipped: list[MalformedRecord] = []
         rows = event_rows(market_id, events, now, on_malformed=skipped.append)

@@ -18,8 +18,15 @@ def load_features(warehouse) -> pd.DataFrame:
     """The feature table with the dtypes models_ml expects on either backend."""
     features = warehouse.query(FEATURES_SQL)
     features["market_date"] = pd.to_datetime(features["market_date"])
-    numeric = ["units_sold", "unit_price", "temp_max_c", "precip_mm", "event_attendance",
-               "lag_units_1", "rolling_mean_units_4"]
+    numeric = [
+        "units_sold",
+        "unit_price",
+        "temp_max_c",
+        "precip_mm",
+        "event_attendance",
+        "lag_units_1",
+        "rolling_mean_units_4",
+    ]
     features[numeric] = features[numeric].astype("float64")
     features["is_future"] = features["is_future"].astype(bool)
     return features
@@ -39,7 +46,9 @@ def service_levels(features: pd.DataFrame, cost_ratio: float) -> pd.DataFrame:
 
 
 def forecast(features: pd.DataFrame, cost_ratio: float, workers: int) -> ForecastRun:
-    return forecast_all(features, service_levels(features, cost_ratio), ForecastSettings(workers=workers))
+    return forecast_all(
+        features, service_levels(features, cost_ratio), ForecastSettings(workers=workers)
+    )
 
 
 def recommendations(forecasts: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:

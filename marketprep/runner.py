@@ -35,11 +35,15 @@ def prepare_dagster_home(settings: Settings) -> str:
 
 
 def run_daily(
-    settings: Settings, market_morning: dt.date, history_days: int = 1, instance: dg.DagsterInstance | None = None
+    settings: Settings,
+    market_morning: dt.date,
+    history_days: int = 1,
+    instance: dg.DagsterInstance | None = None,
+    log_level: str = "INFO",
 ) -> RunOutcome:
     """Plan for `market_morning`: ingest the `history_days` days before it (one run), then everything else."""
-    from orchestration.defs.automation.schedules import DAILY_JOB
     from orchestration.definitions import defs
+    from orchestration.defs.automation.schedules import DAILY_JOB
 
     if history_days < 1:
         raise ValueError(f"history_days must be at least 1, got {history_days}")
@@ -50,11 +54,16 @@ def run_daily(
         prepare_dagster_home(settings)
         instance = dg.DagsterInstance.get()
     job = defs().resolve_job_def(DAILY_JOB)
-    result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    result = job.execute_in_process(
+        run_config=run_config, instance=instance, tags=tags, raise_on_error=False
+    )
     failed_steps = [e.step_key for e in result.all_events if e.is_step_failure and e.step_key]
     failed_checks = [
         f"{e.event_specific_data.asset_key.to_user_string()}:{e.event_specific_data.check_name}"
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
     ]
-    return RunOutcome(result.run_id, result.success and not failed_checks, failed_steps, failed_checks)
+    return RunOutcome(
+        result.run_id, result.success and not failed_checks, failed_steps, failed_checks
+    )

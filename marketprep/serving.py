@@ -15,7 +15,9 @@ SERVING_TABLE = "serving.recommendations"
 def vendor_recommendations(warehouse: Warehouse, vendor_id: str) -> pd.DataFrame:
     with warehouse.session() as session:
         if not session.table_exists(SERVING_TABLE):
-            raise LookupError("nothing is published yet: run the pipeline first (make demo or marketprep run)")
+            raise LookupError(
+                "nothing is published yet: run the pipeline first (make demo or marketprep run)"
+            )
         return session.query(
             f"select * from {SERVING_TABLE} where vendor_id = ? order by market_date, market_id, product_name",
             [vendor_id],
@@ -60,6 +62,8 @@ def prep_sheet(warehouse: Warehouse, vendor_id: str, market_date: dt.date | None
         ]
         for row in market.itertuples():
             span = f"{row.units_low}-{row.units_high}"
-            lines.append(f"{row.product_name:<{width}}  {row.recommended_units:>5}  {span:>9}  {row.explanation}")
+            lines.append(
+                f"{row.product_name:<{width}}  {row.recommended_units:>5}  {span:>9}  {row.explanation}"
+            )
         lines += [f"{'Total':<{width}}  {int(market['recommended_units'].sum()):>5}", ""]
     return "\n".join(lines)

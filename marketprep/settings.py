@@ -23,7 +23,11 @@ class Setting:
 
 
 SETTINGS_TABLE: tuple[Setting, ...] = (
-    Setting("MARKETPREP_HOME", DEFAULT_HOME, "Local state folder: DuckDB file, Dagster instance, secret key."),
+    Setting(
+        "MARKETPREP_HOME",
+        DEFAULT_HOME,
+        "Local state folder: DuckDB file, Dagster instance, secret key.",
+    ),
     Setting(
         "MARKETPREP_WAREHOUSE_URL",
         "duckdb:///<MARKETPREP_HOME>/warehouse.duckdb",
@@ -32,7 +36,9 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
     Setting("MARKETPREP_SQUARE_BASE_URL", "https://connect.squareup.com", "Square Connect API."),
     Setting("MARKETPREP_SQUARE_VERSION", "2025-08-20", "Pinned `Square-Version` header."),
     Setting(
-        "MARKETPREP_OPEN_METEO_FORECAST_URL", "https://api.open-meteo.com", "Open-Meteo forecast API."
+        "MARKETPREP_OPEN_METEO_FORECAST_URL",
+        "https://api.open-meteo.com",
+        "Open-Meteo forecast API.",
     ),
     Setting(
         "MARKETPREP_OPEN_METEO_ARCHIVE_URL",
@@ -40,14 +46,18 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
         "Open-Meteo historical (archive) API.",
     ),
     Setting("MARKETPREP_EVENTS_BASE_URL", "https://api.predicthq.com", "PredictHQ events API."),
-    Setting("MARKETPREP_EVENTS_TOKEN", "", "PredictHQ access token (secret). Empty: events are skipped."),
+    Setting(
+        "MARKETPREP_EVENTS_TOKEN", "", "PredictHQ access token (secret). Empty: events are skipped."
+    ),
     Setting(
         "MARKETPREP_SECRET_KEY",
         "",
         "Fernet key that encrypts vendors' Square tokens at rest. Empty: a key file is created "
         "under MARKETPREP_HOME (local use only).",
     ),
-    Setting("MARKETPREP_HORIZON_DAYS", "14", "How many days ahead upcoming market days are forecast."),
+    Setting(
+        "MARKETPREP_HORIZON_DAYS", "14", "How many days ahead upcoming market days are forecast."
+    ),
     Setting(
         "MARKETPREP_DEFAULT_COST_RATIO",
         "0.4",
@@ -83,8 +93,12 @@ def parse_warehouse_url(url: str) -> WarehouseLocation:
     if parts.scheme == "duckdb":
         # SQLAlchemy's convention: duckdb:///relative/file.duckdb, duckdb:////absolute/file.duckdb.
         if not url.startswith("duckdb:///") or url == "duckdb:///":
-            raise ValueError(f"MARKETPREP_WAREHOUSE_URL={url!r}: write duckdb:///path/to/file.duckdb")
-        return WarehouseLocation(url=url, kind="duckdb", duckdb_path=Path(url[len("duckdb:///") :]).resolve())
+            raise ValueError(
+                f"MARKETPREP_WAREHOUSE_URL={url!r}: write duckdb:///path/to/file.duckdb"
+            )
+        return WarehouseLocation(
+            url=url, kind="duckdb", duckdb_path=Path(url[len("duckdb:///") :]).resolve()
+        )
     if parts.scheme in ("postgres", "postgresql", "postgresql+psycopg"):
         dbname = parts.path.lstrip("/")
         if not dbname:
@@ -127,7 +141,10 @@ class Settings:
         """Environment variables that dbt_project/profiles.yml reads to reach this warehouse."""
         wh = self.warehouse
         if wh.kind == "duckdb":
-            return {"MARKETPREP_DBT_TARGET": "duckdb", "MARKETPREP_DBT_DUCKDB_PATH": str(wh.duckdb_path)}
+            return {
+                "MARKETPREP_DBT_TARGET": "duckdb",
+                "MARKETPREP_DBT_DUCKDB_PATH": str(wh.duckdb_path),
+            }
         return {
             "MARKETPREP_DBT_TARGET": "postgres",
             "MARKETPREP_DBT_PG_HOST": wh.pg_host,

@@ -48,7 +48,11 @@ class ContractViolation(ValueError):
 
 def to_arrow(contract: Contract, rows: pd.DataFrame | Sequence[dict[str, Any]]) -> pa.Table:
     """Typed Arrow table in the contract's column order; names the column when a value does not fit."""
-    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows), columns=contract.column_names)
+    frame = (
+        rows
+        if isinstance(rows, pd.DataFrame)
+        else pd.DataFrame(list(rows), columns=contract.column_names)
+    )
     missing = [c for c in contract.column_names if c not in frame.columns]
     if missing:
         raise ContractViolation(f"{contract.table}: rows lack column(s) {missing}")
@@ -95,7 +99,9 @@ class Session:
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         if self.kind == "duckdb":
-            return self.connection.sql(sql, params=list(params) or None).to_arrow_table().to_pandas()
+            return (
+                self.connection.sql(sql, params=list(params) or None).to_arrow_table().to_pandas()
+            )
         with self.connection.cursor() as cursor:
             cursor.execute(self._sql(sql), list(params))
             columns = [d.name for d in cursor.description]
@@ -111,7 +117,8 @@ class Session:
 
     def ensure_table(self, contract: Contract) -> None:
         columns = ", ".join(
-            f"{c.name} {SQL_TYPES[c.type]}{'' if c.nullable else ' not null'}" for c in contract.columns
+            f"{c.name} {SQL_TYPES[c.type]}{'' if c.nullable else ' not null'}"
+            for c in contract.columns
         )
         key = f", primary key ({', '.join(contract.primary_key)})" if contract.primary_key else ""
         self.execute(f"create schema if not exists {contract.schema}")
@@ -131,9 +138,10 @@ class Session:
             )
             self.connection.unregister("_marketprep_incoming")
         else:
-            with self.connection.cursor() as cursor, cursor.copy(
-                f"copy {table} ({columns}) from stdin"
-            ) as copy:
+            with (
+                self.connection.cursor() as cursor,
+                cursor.copy(f"copy {table} ({columns}) from stdin") as copy,
+            ):
                 for batch in data.to_batches(max_chunksize=10_000):
                     for row in zip(*(col.to_pylist() for col in batch.columns), strict=True):
                         copy.write_row(row)
@@ -163,7 +171,10 @@ class Warehouse:
 
         loc = self.location
         return psycopg.connect(
-            host=loc.pg_host, port=loc.pg_port, user=loc.pg_user, password=loc.pg_password or None,
+            host=loc.pg_host,
+            port=loc.pg_port,
+            user=loc.pg_user,
+            password=loc.pg_password or None,
             dbname=loc.pg_dbname,
         )
 
@@ -185,15 +196,22 @@ class Warehouse:
             return session.query(sql, params)
 
     def replace(
-        self, contract: Contract, rows: pd.DataFrame | Sequence[dict[str, Any]], *,
-        where: str | None = None, params: Sequence[Any] = (),
+        self,
+        contract: Contract,
+        rows: pd.DataFrame | Sequence[dict[str, Any]],
+        *,
+        where: str | None = None,
+        params: Sequence[Any] = (),
     ) -> int:
         """Delete what `where` covers (everything when None), then insert `rows`, atomically."""
         return self.replace_many([(contract, rows)], where=where, params=params)[contract.table]
 
     def replace_many(
-        self, loads: Sequence[tuple[Contract, pd.DataFrame | Sequence[dict[str, Any]]]], *,
-        where: str | None = None, params: Sequence[Any] = (),
+        self,
+        loads: Sequence[tuple[Contract, pd.DataFrame | Sequence[dict[str, Any]]]],
+        *,
+        where: str | None = None,
+        params: Sequence[Any] = (),
     ) -> dict[str, int]:
         """`replace` for several tables sharing one `where`, in a single transaction."""
         typed = [(contract, to_arrow(contract, rows)) for contract, rows in loads]
@@ -201,7 +219,9 @@ class Warehouse:
         with self.session() as session:
             for contract, data in typed:
                 session.ensure_table(contract)
-                session.execute(f"delete from {contract.table}" + (f" where {where}" if where else ""), params)
+                session.execute(
+                    f"delete from {contract.table}" + (f" where {where}" if where else ""), params
+                )
                 written[contract.table] = session.insert(contract.table, data)
         return written
 

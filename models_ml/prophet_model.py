@@ -144,6 +144,8 @@ def _regressor_values(
         upcoming = regressor.transform(future[regressor.column].fillna(typical))
         values[regressor.driver] = (past.to_numpy(float), upcoming.to_numpy(float))
 
+    # One pooled public-holiday indicator rather than Prophet's effect per named holiday: a
+    # weekly market meets each holiday at most once a year, too rarely to learn it on its own.
     country = _country(history, future)
     if settings.country_holidays and country is not None:
         years = pd.concat([history["market_date"], future["market_date"]])

@@ -26,5 +26,9 @@ def current_environment() -> Environment:
     kind = settings.warehouse.kind
     executor = dg.in_process_executor if kind == "duckdb" else dg.multiprocess_executor
     return Environment(
-        name=settings.env, settings=settings, warehouse_kind=kind, dbt_target=kind, executor=executor
+        name=settings.env,
+        settings=settings,
+        warehouse_kind=kind,
+        dbt_target=kind,
+        executor=executor,
     )

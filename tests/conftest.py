@@ -18,7 +18,9 @@ def _postgres_or_skip() -> None:
         psycopg.connect(PG_ADMIN, connect_timeout=3).close()
     except psycopg.OperationalError as exc:
         if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL on 127.0.0.1:5432 is required in CI and is not reachable: {exc}")
+            pytest.fail(
+                f"PostgreSQL on 127.0.0.1:5432 is required in CI and is not reachable: {exc}"
+            )
         pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not reachable: {exc}")
 
 

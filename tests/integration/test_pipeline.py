@@ -8,6 +8,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from data_contracts import contract
 from marketprep.runner import run_daily
 from marketprep.serving import export, prep_sheet
 from marketprep.settings import load_settings
@@ -19,11 +20,10 @@ from sandbox.simulator import SimConfig, build_world
 pytestmark = pytest.mark.integration
 
 MARKET_MORNING = dt.date(2025, 7, 1)
-CONFIG = SimConfig(end=MARKET_MORNING, history_days=150, n_vendors=3, n_markets=3, products_per_vendor=4)
-SERVING_COLUMNS = [
-    "vendor_id", "market_id", "market_date", "product_id", "product_name", "recommended_units",
-    "units_low", "units_high", "service_level", "model", "explanation", "published_at", "run_id",
-]
+CONFIG = SimConfig(
+    end=MARKET_MORNING, history_days=150, n_vendors=3, n_markets=3, products_per_vendor=4
+)
+SERVING_COLUMNS = contract("serving.recommendations").column_names
 
 
 # Row counts of the DuckDB run, shared with the PostgreSQL test so the pipeline runs once per backend.
@@ -46,15 +46,25 @@ def _run_pipeline(world, warehouse_url: str, tmp_path, monkeypatch) -> tuple[War
         for vendor in world.vendors:
             register_vendor(warehouse, settings, vendor.vendor_id, vendor.name, vendor.access_token)
         outcome = run_daily(
-            settings, MARKET_MORNING, history_days=CONFIG.history_days, instance=dg.DagsterInstance.ephemeral()
+            settings,
+            MARKET_MORNING,
+            history_days=CONFIG.history_days,
+            instance=dg.DagsterInstance.ephemeral(),
         )
-    assert outcome.success, f"failed steps {outcome.failed_steps}, failed checks {outcome.failed_checks}"
+    assert outcome.success, (
+        f"failed steps {outcome.failed_steps}, failed checks {outcome.failed_checks}"
+    )
     return warehouse, outcome.run_id
 
 
 def _serving_counts(warehouse: Warehouse) -> dict[str, int]:
-    tables = ["raw.square_orders", "raw.square_order_line_items", "raw.weather_daily",
-              "marts.feature_product_market_day", "serving.recommendations"]
+    tables = [
+        "raw.square_orders",
+        "raw.square_order_line_items",
+        "raw.weather_daily",
+        "marts.feature_product_market_day",
+        "serving.recommendations",
+    ]
     return {t: int(warehouse.query(f"select count(*) as n from {t}")["n"].iloc[0]) for t in tables}
 
 
@@ -102,7 +112,9 @@ def test_pipeline_on_duckdb_publishes_the_serving_contract(world, tmp_path, monk
 @pytest.mark.postgres
 def test_pipeline_on_postgres_matches_duckdb(world, tmp_path, monkeypatch, postgres_url):
     if not DUCKDB_COUNTS:
-        duck, _ = _run_pipeline(world, f"duckdb:///{tmp_path / 'warehouse.duckdb'}", tmp_path, monkeypatch)
+        duck, _ = _run_pipeline(
+            world, f"duckdb:///{tmp_path / 'warehouse.duckdb'}", tmp_path, monkeypatch
+        )
         DUCKDB_COUNTS.update(_serving_counts(duck))
     pg, run_id = _run_pipeline(world, postgres_url, tmp_path, monkeypatch)
     _assert_serving_contract(pg, world, run_id)

@@ -36,7 +36,9 @@ def graph_snapshot(definitions: dg.Definitions) -> dict:
     repository = definitions.get_repository_def()
     return {
         "assets": assets,
-        "jobs": sorted(job.name for job in definitions.resolve_all_job_defs() if not job.name.startswith("__")),
+        "jobs": sorted(
+            job.name for job in definitions.resolve_all_job_defs() if not job.name.startswith("__")
+        ),
         "schedules": sorted(
             f"{s.name} {s.cron_schedule} {s.execution_timezone}" for s in repository.schedule_defs
         ),
@@ -54,6 +56,12 @@ def test_asset_graph_matches_snapshot():
 def test_lineage_runs_unbroken_from_square_to_serving():
     graph = defs().resolve_asset_graph()
     upstream = graph.get_ancestor_asset_keys(dg.AssetKey(["serving", "recommendations"]))
-    for source in ("square_locations", "square_catalog", "square_orders", "square_order_line_items",
-                   "weather_daily", "events"):
+    for source in (
+        "square_locations",
+        "square_catalog",
+        "square_orders",
+        "square_order_line_items",
+        "weather_daily",
+        "events",
+    ):
         assert dg.AssetKey(["raw", source]) in upstream, f"raw/{source} is not upstream of serving"

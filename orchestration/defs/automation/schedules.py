@@ -19,7 +19,10 @@ def automation() -> dg.Definitions:
         description="Ingest yesterday, rebuild the features, forecast, audit and publish.",
     )
     schedule = dg.build_schedule_from_partitioned_job(
-        job, hour_of_day=4, minute_of_hour=0, name=f"{DAILY_JOB}_schedule",
+        job,
+        hour_of_day=4,
+        minute_of_hour=0,
+        name=f"{DAILY_JOB}_schedule",
         default_status=dg.DefaultScheduleStatus.RUNNING,
     )
     return dg.Definitions(jobs=[job], schedules=[schedule])

@@ -20,7 +20,9 @@ RECOMMENDATIONS = contract("forecast.recommendations")
     group_name="forecast",
     kinds={"python", "prophet"},
 )
-def demand_forecasts(context: dg.AssetExecutionContext, marketprep: MarketPrepResource) -> dg.MaterializeResult:
+def demand_forecasts(
+    context: dg.AssetExecutionContext, marketprep: MarketPrepResource
+) -> dg.MaterializeResult:
     """One row per vendor × market × product × upcoming market day: quantiles of demand and their drivers."""
     settings = marketprep.settings
     features = planning.load_features(marketprep.warehouse)
@@ -28,7 +30,9 @@ def demand_forecasts(context: dg.AssetExecutionContext, marketprep: MarketPrepRe
     run = planning.forecast(features, settings.default_cost_ratio, settings.forecast_workers)
     seconds = time.perf_counter() - started
     for error in run.errors.itertuples():
-        context.log.warning(f"no forecast for {error.vendor_id}/{error.market_id}/{error.product_id}: {error.error}")
+        context.log.warning(
+            f"no forecast for {error.vendor_id}/{error.market_id}/{error.product_id}: {error.error}"
+        )
     rows = run.forecasts.assign(planning_date=planning_date(context), run_id=context.run.run_id)
     written = marketprep.warehouse.replace(FORECASTS, rows)
     series = rows.groupby(["vendor_id", "market_id", "product_id"]).ngroups
@@ -44,8 +48,15 @@ def demand_forecasts(context: dg.AssetExecutionContext, marketprep: MarketPrepRe
     )
 
 
-@dg.asset(key=["forecast", "recommendations"], deps=[FORECASTS.table.split(".")], group_name="forecast", kinds={"python"})
-def recommendations(context: dg.AssetExecutionContext, marketprep: MarketPrepResource) -> dg.MaterializeResult:
+@dg.asset(
+    key=["forecast", "recommendations"],
+    deps=[FORECASTS.table.split(".")],
+    group_name="forecast",
+    kinds={"python"},
+)
+def recommendations(
+    context: dg.AssetExecutionContext, marketprep: MarketPrepResource
+) -> dg.MaterializeResult:
     """One row per vendor × market × market day × product: units to bring, a range and the reasons."""
     warehouse = marketprep.warehouse
     features = planning.load_features(warehouse)
@@ -61,8 +72,17 @@ def recommendations(context: dg.AssetExecutionContext, marketprep: MarketPrepRes
             "vendors": int(rows["vendor_id"].nunique()),
             "total_units": int(rows["recommended_units"].sum()),
             "preview": dg.MetadataValue.md(
-                preview[["vendor_id", "market_date", "product_name", "recommended_units", "units_low",
-                         "units_high", "explanation"]].to_markdown(index=False)
+                preview[
+                    [
+                        "vendor_id",
+                        "market_date",
+                        "product_name",
+                        "recommended_units",
+                        "units_low",
+                        "units_high",
+                        "explanation",
+                    ]
+                ].to_markdown(index=False)
             ),
         }
     )

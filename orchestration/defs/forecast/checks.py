@@ -12,9 +12,7 @@ HISTORY_MAX_SQL = (
     "select vendor_id, market_id, product_id, max(units_sold) as max_units "
     "from marts.feature_product_market_day where not is_future group by vendor_id, market_id, product_id"
 )
-EXPECTED_SQL = (
-    "select vendor_id, market_id, product_id, market_date from marts.feature_product_market_day where is_future"
-)
+EXPECTED_SQL = "select vendor_id, market_id, product_id, market_date from marts.feature_product_market_day where is_future"
 
 
 def _result(problems: list[str], checked: int) -> dg.AssetCheckResult:
@@ -40,4 +38,6 @@ def recommendations_valid(marketprep: MarketPrepResource) -> dg.AssetCheckResult
     """Integers ≥ 0 within their range, explained, one for every active product × upcoming market day."""
     warehouse = marketprep.warehouse
     recommendations = warehouse.query("select * from forecast.recommendations")
-    return _result(audit_recommendations(recommendations, warehouse.query(EXPECTED_SQL)), len(recommendations))
+    return _result(
+        audit_recommendations(recommendations, warehouse.query(EXPECTED_SQL)), len(recommendations)
+    )

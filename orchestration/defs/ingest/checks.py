@@ -29,13 +29,21 @@ def weather_covers_planning_days(
     return dg.AssetCheckResult(
         passed=missing.empty,
         severity=dg.AssetCheckSeverity.ERROR,
-        description=None if missing.empty else f"markets without weather for {first}..{last}: "
+        description=None
+        if missing.empty
+        else f"markets without weather for {first}..{last}: "
         + ", ".join(f"{r.market_id} ({r.days}/7 days)" for r in missing.itertuples()),
-        metadata={"markets": len(gaps), "markets_missing_days": len(missing), "first_day": str(first)},
+        metadata={
+            "markets": len(gaps),
+            "markets_missing_days": len(missing),
+            "first_day": str(first),
+        },
     )
 
 
-@dg.asset_check(asset=["raw", "square_order_line_items"], name=LINE_ITEMS_HAVE_ORDERS, blocking=True)
+@dg.asset_check(
+    asset=["raw", "square_order_line_items"], name=LINE_ITEMS_HAVE_ORDERS, blocking=True
+)
 def line_items_have_orders(marketprep: MarketPrepResource) -> dg.AssetCheckResult:
     """Every line item belongs to a loaded order (orders and lines load in one transaction)."""
     orphans = marketprep.warehouse.query(

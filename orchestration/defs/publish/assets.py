@@ -16,7 +16,9 @@ SERVING = contract("serving.recommendations")
     group_name="publish",
     kinds={"python"},
 )
-def serving_recommendations(context: dg.AssetExecutionContext, marketprep: MarketPrepResource) -> dg.MaterializeResult:
+def serving_recommendations(
+    context: dg.AssetExecutionContext, marketprep: MarketPrepResource
+) -> dg.MaterializeResult:
     """What vendors read: one row per vendor × market × market day × product.
 
     Runs only after every upstream blocking check passed; readers see the previous rows until the
@@ -25,11 +27,15 @@ def serving_recommendations(context: dg.AssetExecutionContext, marketprep: Marke
     warehouse = marketprep.warehouse
     staged = warehouse.query("select * from forecast.recommendations")
     published_at = dt.datetime.now(dt.UTC)
-    written = warehouse.replace(SERVING, staged.assign(published_at=published_at, run_id=context.run.run_id))
+    written = warehouse.replace(
+        SERVING, staged.assign(published_at=published_at, run_id=context.run.run_id)
+    )
     return dg.MaterializeResult(
         metadata={
             "rows": written,
-            "vendors_published": dg.MetadataValue.json(sorted(staged["vendor_id"].unique().tolist())),
+            "vendors_published": dg.MetadataValue.json(
+                sorted(staged["vendor_id"].unique().tolist())
+            ),
             "published_at": published_at.isoformat(),
         }
     )

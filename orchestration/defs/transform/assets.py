@@ -4,7 +4,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 
 from orchestration.defs.ingest.partitions import planning_date
 from orchestration.defs.resources import MarketPrepResource
@@ -43,14 +49,24 @@ def transform() -> dg.Definitions:
         dagster_dbt_translator=MarketPrepTranslator(environment.warehouse_kind),
         backfill_policy=dg.BackfillPolicy.single_run(),
     )
-    def marketprep_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, marketprep: MarketPrepResource):
+    def marketprep_dbt(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, marketprep: MarketPrepResource
+    ):
         """Every dbt model is one table; `dbt build` runs models and their tests in graph order."""
         settings = marketprep.settings
-        args = ["build", "--vars", dbt_vars(planning_date(context).isoformat(), settings.horizon_days)]
+        args = [
+            "build",
+            "--vars",
+            dbt_vars(planning_date(context).isoformat(), settings.horizon_days),
+        ]
         with dbt_environment(settings.dbt_env()):
             yield from dbt.cli(args, context=context).stream()
 
     return dg.Definitions(
         assets=[marketprep_dbt],
-        resources={"dbt": DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT.profiles_dir))},
+        resources={
+            "dbt": DbtCliResource(
+                project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT.profiles_dir)
+            )
+        },
     )

@@ -195,6 +195,10 @@ class Warehouse:
         with self.session() as session:
             return session.query(sql, params)
 
+    def table_exists(self, table: str) -> bool:
+        with self.session() as session:
+            return session.table_exists(table)
+
     def replace(
         self,
         contract: Contract,

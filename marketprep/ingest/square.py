@@ -1,22 +1,15 @@
-"""Loading the sources into raw tables: one function per source, plain Python over clients and warehouse.
-
-Each function replaces exactly what it fetched (idempotent re-runs), and one vendor's or market's
-failure is recorded in its result instead of stopping the others.
-"""
+"""Square locations, catalog and orders into raw tables, vendor by vendor."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from data_contracts import contract
+from marketprep.ingest.results import SyncResult, per_subject
 from marketprep.settings import Settings
 from marketprep.vendors import VendorCredentials, active_vendors
 from marketprep.warehouse import Warehouse
 from sources.http import SourceError
-from sources.open_meteo import OpenMeteoClient, Point
-from sources.predicthq import PredictHQClient, event_rows
 from sources.square import SquareClient
 from sources.square_parse import MalformedRecord, catalog_rows, location_row, order_rows
 
@@ -24,37 +17,9 @@ LOCATIONS = contract("raw.square_locations")
 CATALOG = contract("raw.square_catalog")
 ORDERS = contract("raw.square_orders")
 LINE_ITEMS = contract("raw.square_order_line_items")
-WEATHER = contract("raw.weather_daily")
-EVENTS = contract("raw.events")
 
 # Orders close in local time; a UTC window this much wider on each side catches every local day.
 UTC_PADDING = dt.timedelta(hours=15)
-FORECAST_PAST_DAYS = 5  # the archive lags about five days behind; the forecast API fills the gap
-EVENT_RADIUS_KM = 5.0
-
-
-@dataclass
-class SyncResult:
-    """What one vendor's or market's load did: `ok`, or `failed` with the reason; rows written."""
-
-    subject: str
-    status: str
-    rows: int = 0
-    skipped: int = 0
-    error: str | None = None
-
-
-def _per_subject(
-    subjects: Iterable[str], load: Callable[[str], tuple[int, int]]
-) -> list[SyncResult]:
-    results = []
-    for subject in subjects:
-        try:
-            rows, skipped = load(subject)
-            results.append(SyncResult(subject, "ok", rows, skipped))
-        except SourceError as exc:
-            results.append(SyncResult(subject, "failed", error=str(exc)))
-    return results
 
 
 def _square(settings: Settings, vendor: VendorCredentials) -> SquareClient:
@@ -74,7 +39,7 @@ def sync_square_locations(
         rows = [location_row(vendor_id, location, now) for location in locations]
         return warehouse.replace(LOCATIONS, rows, where="vendor_id = ?", params=[vendor_id]), 0
 
-    return _per_subject(by_id, load)
+    return per_subject(by_id, load)
 
 
 def sync_square_catalog(
@@ -91,7 +56,7 @@ def sync_square_catalog(
             "select distinct vendor_id, catalog_object_id from raw.square_order_line_items "
             "where catalog_object_id is not null"
         )
-        if _has_table(warehouse, LINE_ITEMS.table)
+        if warehouse.table_exists(LINE_ITEMS.table)
         else None
     )
 
@@ -112,12 +77,7 @@ def sync_square_catalog(
             skipped
         )
 
-    return _per_subject(by_id, load)
-
-
-def _has_table(warehouse: Warehouse, table: str) -> bool:
-    with warehouse.session() as session:
-        return session.table_exists(table)
+    return per_subject(by_id, load)
 
 
 def sync_square_orders(
@@ -163,81 +123,4 @@ def sync_square_orders(
         )
         return written[LINE_ITEMS.table], skipped
 
-    return _per_subject(by_id, load)
-
-
-def market_points(warehouse: Warehouse) -> list[Point]:
-    markets = warehouse.query(
-        "select market_id, min(latitude) as latitude, min(longitude) as longitude, min(timezone) as timezone "
-        "from raw.square_locations where status = 'ACTIVE' group by market_id order by market_id"
-    )
-    return [
-        Point(r.market_id, float(r.latitude), float(r.longitude), r.timezone)
-        for r in markets.itertuples()
-    ]
-
-
-def sync_weather(
-    warehouse: Warehouse,
-    settings: Settings,
-    first_day: dt.date,
-    last_day: dt.date,
-    now: dt.datetime,
-) -> list[SyncResult]:
-    """Archive weather for the ingested days, and the forecast for the days the run plans for."""
-    client = OpenMeteoClient(settings.open_meteo_forecast_url, settings.open_meteo_archive_url)
-    points = {p.market_id: p for p in market_points(warehouse)}
-    forecast_days = settings.horizon_days + 1
-
-    def load(market_id: str) -> tuple[int, int]:
-        point = points[market_id]
-        archive = [dict(r, fetched_at=now) for r in client.archive([point], first_day, last_day)]
-        forecast = [
-            dict(r, fetched_at=now)
-            for r in client.forecast([point], FORECAST_PAST_DAYS, forecast_days)
-        ]
-        written = warehouse.replace_many(
-            [(WEATHER, archive + forecast)],
-            where="market_id = ? and ((source = 'open_meteo_archive' and weather_date between ? and ?) "
-            "or source = 'open_meteo_forecast')",
-            params=[market_id, first_day, last_day],
-        )
-        return written[WEATHER.table], 0
-
-    return _per_subject(points, load)
-
-
-def sync_events(
-    warehouse: Warehouse,
-    settings: Settings,
-    first_day: dt.date,
-    last_day: dt.date,
-    now: dt.datetime,
-) -> list[SyncResult]:
-    """Events near each market active on the ingested days or the planned ones; deletions remove them."""
-    if not settings.events_token:
-        return [SyncResult("all markets", "skipped", error="MARKETPREP_EVENTS_TOKEN is not set")]
-    client = PredictHQClient(settings.events_base_url, settings.events_token)
-    points = {p.market_id: p for p in market_points(warehouse)}
-    horizon_end = last_day + dt.timedelta(days=settings.horizon_days + 1)
-
-    def load(market_id: str) -> tuple[int, int]:
-        point = points[market_id]
-        events = client.search(
-            point.latitude,
-            point.longitude,
-            EVENT_RADIUS_KM,
-            first_day,
-            horizon_end,
-            timezone=point.timezone,
-        )
-        skipped: list[MalformedRecord] = []
-        rows = event_rows(market_id, events, now, on_malformed=skipped.append)
-        written = warehouse.replace_many(
-            [(EVENTS, rows)],
-            where="market_id = ? and end_date >= ? and start_date <= ?",
-            params=[market_id, first_day, horizon_end],
-        )
-        return written[EVENTS.table], len(skipped)
-
-    return _per_subject(points, load)
+    return per_subject(by_id, load)

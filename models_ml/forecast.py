@@ -53,8 +53,10 @@ def forecast_series(
     Columns (SERIES_FORECAST_COLUMNS): market_date; model ("prophet" or "recent_quantile");
     units_low, units_p50, units_high and units_at_service_level, the settings.low_quantile,
     0.5, settings.high_quantile and ``service_level`` quantiles of units sold, all ≥ 0;
-    drivers, a JSON object of each effect as a share of the series' typical level (e.g.
-    {"rain": -0.15, "event": 0.2, "season": 0.05, "trend": 0.01}; "{}" for the baseline);
+    drivers, a JSON object of each effect as the relative change it makes to the series'
+    typical level, each ≥ −1 and together multiplying up to the forecast's ratio to that level
+    (e.g. {"rain": -0.15, "event": 0.2, "season": 0.05, "trend": 0.01}; "{}" for the baseline;
+    see prophet_model._drivers);
     history_market_days, the number of observed market days used; and the future rows'
     precip_mm, temp_max_c and event_attendance.
     """

@@ -4,7 +4,7 @@ The series has one point per market day, not per calendar day, so only effects a
 can identify are modelled: a trend, a yearly seasonality once the history covers a year, and
 regressors for rain, temperature, nearby events and public holidays. Everything is
 multiplicative: rain takes a share of the day's sales, it does not remove a fixed number of
-units, and the share is what the vendor reads in the explanation.
+units, and that relative change is what the vendor reads in the explanation.
 """
 
 import functools
@@ -187,16 +187,30 @@ def _seeded_global_numpy(seed: int) -> Iterator[None]:
         np.random.set_state(state)
 
 
+# Regressors whose absence is a day's normal state (no event nearby, not a public holiday): their
+# effect is measured from "absent", so an ordinary day carries none of it.
+_ABSENT_IS_TYPICAL = frozenset({"event", HOLIDAY})
+# A combined effect below this share of a typical day counts as taking the day to zero.
+_ZERO_RATIO = 1e-3
+# Effects are reported up to ×10,000 so the JSON stays finite when a near-zero typical level
+# makes a ratio explode; no real series comes near it.
+_MAX_LOG_RATIO = float(np.log(1e4))
+
+
 def _drivers(
     model: "Prophet", past: pd.DataFrame, ahead: pd.DataFrame, components: list[str]
 ) -> list[dict[str, float]]:
-    """Each component's effect on each future day, as a share of the series' typical level.
+    """Each component's effect on each future day, relative to the series' typical level.
 
-    The model says yhat = trend × (1 + Σ c). The typical level is mean(trend) × (1 + Σ mean(c))
-    over the history; a component's driver is its departure from its own history mean divided
-    by (1 + Σ mean(c)), and the trend driver takes the rest. So the drivers of a day add up
-    exactly to (yhat / typical level − 1): "+20 % event" means the event is worth a fifth of a
-    typical day's sales.
+    The model says yhat = trend × (1 + Σ c). The typical level is mean(trend) × (1 + Σ ref(c))
+    over the history, where ref(c) is c's history mean, except for the event and holiday
+    regressors, whose reference is their value on a day without event or holiday: a typical
+    day is an ordinary one, and on such a day those two drivers are exactly 0.
+
+    Drivers are multiplicative, (1 + driver) is the factor the component applies, and the
+    factors of a day multiply up to max(yhat, 0) / typical level, so each driver is ≥ −100 %
+    (exactly −100 % only when it brings the day to nothing). See _decompose for the split and
+    its two exceptions, both days the model puts at (or, by a sign artefact, above) zero.
     """
     # One frame for both, since building Prophet's feature matrix is the slow part. Prophet
     # sorts it by date, which keeps history first: future days come after the history.
@@ -206,16 +220,67 @@ def _drivers(
     effects = model.predict_seasonal_components(frame)[components]
     past_c, ahead_c = effects[in_past], effects[~in_past].reset_index(drop=True)
     typical_trend = float(trend[in_past].mean())
-    typical_c = past_c.mean()
-    scale = 1.0 + float(typical_c.sum())
+    reference = past_c.mean()
+    for name in components:
+        if name in _ABSENT_IS_TYPICAL:
+            reference[name] = _value_when_absent(past[name].to_numpy(float), past_c[name])
+    scale = 1.0 + float(reference.sum())
     if typical_trend <= 0 or scale <= 0:
         # A typical level of zero or below has no meaningful shares.
         return [{} for _ in range(len(ahead))]
 
-    shares = (ahead_c - typical_c) / scale
-    shares["trend"] = (trend[~in_past] / typical_trend - 1) * (1 + ahead_c.sum(axis=1)) / scale
-    shares = shares.rename(columns={_YEARLY: _SEASON_DRIVER})
+    trend_ratio = trend[~in_past] / typical_trend
+    departures = ((ahead_c - reference) / scale).to_numpy(float)
+    factors = _decompose(trend_ratio, departures)
+    names = [_SEASON_DRIVER if name == _YEARLY else name for name in components] + ["trend"]
     return [
-        {name: round(float(value), 4) + 0.0 for name, value in row.items()}  # no "-0.0"
-        for row in shares.to_dict(orient="records")
+        {name: round(float(value), 4) + 0.0 for name, value in zip(names, row, strict=True)}
+        for row in factors  # + 0.0: no "-0.0"
     ]
+
+
+def _value_when_absent(values: np.ndarray, component: pd.Series) -> float:
+    """A regressor's component on a day where the regressor is 0 (it is affine in the value)."""
+    if np.unique(values).size < 2:
+        return float(component.mean())
+    _, intercept = np.polyfit(values, component.to_numpy(float), 1)
+    return float(intercept)
+
+
+def _decompose(trend_ratio: np.ndarray, departures: np.ndarray) -> np.ndarray:
+    """Split each day's forecast-to-typical ratio into one driver per component, trend last.
+
+    ``trend_ratio`` is trend / typical trend per day; ``departures`` (days × components) are
+    (c − ref(c)) / (1 + Σ ref(c)), so the components together multiply the day by
+    b = 1 + Σ departures. Every driver is ≥ −1, never of the opposite sign to its departure,
+    and Π (1 + driver) = max(trend_ratio, 0) × b, or 0 when b < _ZERO_RATIO. That is
+    max(trend_ratio × b, 0), the forecast's ratio to the typical level, except on a day where
+    b is below _ZERO_RATIO but above 0 (off by less than _ZERO_RATIO of the trend) and on one
+    where trend and components are both negative, whose positive product is an artefact of
+    Prophet's yhat = trend × (1 + Σ c) and counts as zero.
+
+    - trend: max(trend_ratio, 0) − 1; a trend at or below zero is −100 % on its own.
+    - components: b is split in log space in proportion to the departures (Prophet adds them
+      inside the multiplier), driver_i = exp(log b × departure_i / Σ departures) − 1, which is
+      exp(departure_i) − 1 when Σ departures = 0.
+    - when b < _ZERO_RATIO the components together take the day to nothing: the most negative
+      one is −100 % and the others 0; all are 0 if the trend is already −100 %.
+    """
+    trend_ratio = np.asarray(trend_ratio, dtype=float)
+    departures = np.atleast_2d(np.asarray(departures, dtype=float))
+    combined = 1.0 + departures.sum(axis=1)
+    total = combined - 1.0
+    alive = combined >= _ZERO_RATIO
+    log_combined = np.log(np.where(alive, combined, 1.0))
+    small = np.abs(total) < 1e-9
+    per_unit = np.where(small, 1.0, log_combined / np.where(small, 1.0, total))
+    exponents = np.minimum(departures * per_unit[:, None], _MAX_LOG_RATIO)
+    effects = np.expm1(exponents)
+
+    dead = ~alive
+    effects[dead] = 0.0
+    # A day the trend already takes to zero needs no component to do it again.
+    dead_alone = np.flatnonzero(dead & (trend_ratio > 0))
+    effects[dead_alone, departures[dead_alone].argmin(axis=1)] = -1.0
+    trend = np.maximum(trend_ratio, 0.0) - 1.0
+    return np.column_stack([effects, trend])

@@ -30,6 +30,7 @@ _FORECAST_INPUT_COLUMNS = [
     "market_date",
     "model",
     "units_low",
+    "units_p50",
     "units_high",
     "units_at_service_level",
     "service_level",
@@ -43,6 +44,15 @@ _FORECAST_INPUT_COLUMNS = [
 DRIVER_THRESHOLD = 0.05
 MAX_EXPLANATION_CHARS = 160
 TYPICAL_DAY = "a typical day for this product"
+# Below two units of median forecast the product most likely sells none or one that day; the
+# percentages would then describe a unit or less, so the reason is said in plain words.
+FEW_UNITS = 2.0
+# Likewise when the drivers together leave under a tenth of a typical day: the model has
+# little to go on (often a product out of season), whatever number of units it still gives.
+FEW_SHARE = 0.1
+FEW_SALES_RECENTLY = "few sales recently"
+FEW_SALES_THIS_TIME_OF_YEAR = "few sales at this time of year"
+FEW_SALES_EXPECTED = "few sales expected"
 _MINUS = "\u2212"
 
 
@@ -93,17 +103,40 @@ def explain(
 ) -> str:
     """Plain words for the up to three largest drivers, e.g. "rain forecast (12 mm), −15 %".
 
-    ``drivers`` are effects as shares of a typical day (forecast_series' drivers); ``facts`` are
-    the day's precip_mm, temp_max_c and event_attendance, used for the numbers in brackets when
-    known. Drivers below ``threshold`` in size are left out; when none is left the day is
-    "a typical day for this product". The text never exceeds MAX_EXPLANATION_CHARS.
+    ``drivers`` are forecast_series' drivers: the relative change each effect makes to the
+    series' typical level, each ≥ −1, so a stated percentage is never below −100 %. ``facts``
+    are the day's precip_mm, temp_max_c and event_attendance, used for the numbers in brackets
+    when known, and optionally units_p50 (the median forecast) and holiday (whether the day is
+    a public holiday). The rules, in order:
+
+    - Few sales: when units_p50 is known and below FEW_UNITS, or the drivers multiply up to
+      less than FEW_SHARE of a typical day, there is too little to split into percentages;
+      the text is one plain reason from the largest negative driver:
+      FEW_SALES_RECENTLY (trend), FEW_SALES_THIS_TIME_OF_YEAR (season), FEW_SALES_EXPECTED
+      followed by the condition (e.g. "few sales expected, rain forecast (12 mm)") for another
+      driver, or FEW_SALES_EXPECTED alone when no driver lowers the day.
+    - Only what happens that day is a reason: the event driver is shown only when
+      event_attendance is known and above 0, the holiday driver not when holiday is known and
+      false (forecast_series already makes both 0 on an ordinary day).
+    - Drivers below ``threshold`` in size are left out; when none is left the day is
+      "a typical day for this product".
+
+    The text never exceeds MAX_EXPLANATION_CHARS.
     """
     facts = facts or {}
     notable = sorted(
-        ((name, share) for name, share in drivers.items() if abs(share) >= threshold),
+        (
+            (name, share)
+            for name, share in drivers.items()
+            if math.isfinite(share) and abs(share) >= threshold and _happens(name, facts)
+        ),
         key=lambda item: abs(item[1]),
         reverse=True,
     )
+    median = _known(facts.get("units_p50"))
+    share_of_typical = math.prod(1 + share for share in drivers.values() if math.isfinite(share))
+    if (median is not None and median < FEW_UNITS) or share_of_typical < FEW_SHARE:
+        return _few_sales(notable, facts)
     parts: list[str] = []
     for name, share in notable[:3]:
         part = f"{_describe(name, share, facts)}, {_percent(share)}"
@@ -111,6 +144,29 @@ def explain(
             break
         parts.append(part)
     return "; ".join(parts) if parts else TYPICAL_DAY
+
+
+def _happens(name: str, facts: Mapping[str, float]) -> bool:
+    """Whether the driver describes something that happens that day (absence is the norm)."""
+    if name == "event":
+        attendance = _known(facts.get("event_attendance"))
+        return attendance is not None and attendance > 0
+    if name == "holiday":
+        holiday = _known(facts.get("holiday"))
+        return holiday is None or bool(holiday)
+    return True
+
+
+def _few_sales(notable: list[tuple[str, float]], facts: Mapping[str, float]) -> str:
+    lowering = [(name, share) for name, share in notable if share < 0]
+    if not lowering:
+        return FEW_SALES_EXPECTED
+    name, share = lowering[0]
+    if name == "trend":
+        return FEW_SALES_RECENTLY
+    if name == "season":
+        return FEW_SALES_THIS_TIME_OF_YEAR
+    return f"{FEW_SALES_EXPECTED}, {_describe(name, share, facts)}"
 
 
 def _explanation(row: tuple) -> str:
@@ -126,6 +182,7 @@ def _explanation(row: tuple) -> str:
         "precip_mm": row.precip_mm,
         "temp_max_c": row.temp_max_c,
         "event_attendance": row.event_attendance,
+        "units_p50": row.units_p50,
     }
     return explain(json.loads(row.drivers), facts)
 
@@ -135,22 +192,24 @@ def _describe(name: str, share: float, facts: Mapping[str, float]) -> str:
     temperature = _known(facts.get("temp_max_c"))
     attendance = _known(facts.get("event_attendance"))
     if name == "rain":
-        if share > 0:
-            return "dry forecast" if rain is None or rain < 1 else f"little rain ({rain:.0f} mm)"
-        return "rain forecast" if rain is None else f"rain forecast ({rain:.0f} mm)"
+        # Worded by the day's forecast, not by the sign: the sign says how the model weighs rain
+        # for this product, and "rain forecast (0 mm)" would read as nonsense.
+        if rain is None:
+            return "dry forecast" if share > 0 else "rain forecast"
+        return "dry forecast" if rain < 1 else f"rain forecast ({rain:.0f} mm)"
     if name == "temperature":
         return "temperature" if temperature is None else f"forecast high {temperature:.0f} °C"
     if name == "event":
-        if not attendance:
-            return "no event nearby"
-        size = f"~{_about(attendance):,} people"
-        return f"event nearby ({size})" if share > 0 else f"smaller event than usual ({size})"
+        return (
+            "event nearby" if not attendance else f"event nearby (~{_about(attendance):,} people)"
+        )
     if name == "holiday":
         return "public holiday"
     if name == "season":
         return "busy time of year" if share > 0 else "quiet time of year"
     if name == "trend":
-        return "sales trending up" if share > 0 else "sales trending down"
+        # The trend driver compares the sales level now with the series' average level.
+        return "sales higher than usual lately" if share > 0 else "sales lower than usual lately"
     # A driver this module does not know yet is shown by its name, cut so the first one always
     # fits within MAX_EXPLANATION_CHARS.
     return name.replace("_", " ")[:60]

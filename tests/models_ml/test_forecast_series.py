@@ -74,6 +74,29 @@ def test_rain_driver_is_negative_and_explained(rainy):
     assert len(text) <= 160
 
 
+def test_an_ordinary_day_has_no_event_or_holiday_effect(dry, festival):
+    # 31 May 2025: no event, not a US holiday. The typical day is an ordinary one, so neither
+    # driver has anything to say; the absence of an event is no reason for the vendor.
+    drivers = json.loads(dry["drivers"])
+    assert drivers["event"] == 0
+    assert drivers["holiday"] == 0
+    assert "event" not in explain(drivers, dry.to_dict())
+    assert "event nearby (~8,000 people), +" in explain(
+        json.loads(festival["drivers"]), festival.to_dict()
+    )
+
+
+def test_drivers_multiply_up_to_the_change_between_days(dry, rainy, festival):
+    # Same date and history: only the day's conditions differ, so the ratio of the drivers'
+    # products is the ratio of the forecasts.
+    def product(day):
+        return np.prod([1 + share for share in json.loads(day["drivers"]).values()])
+
+    for day in (rainy, festival):
+        ratio = day["units_p50"] / dry["units_p50"]
+        assert product(day) / product(dry) == pytest.approx(ratio, rel=0.05)
+
+
 def test_output_has_one_row_per_future_day_in_order(two_years):
     history, future = split(two_years)
     result = forecast_series(history, future.iloc[::-1], 0.8, SETTINGS)

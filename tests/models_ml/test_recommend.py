@@ -6,7 +6,15 @@ import pandas as pd
 import pytest
 
 from models_ml.forecast import ForecastSettings, forecast_series
-from models_ml.recommend import RECOMMENDATION_COLUMNS, TYPICAL_DAY, explain, recommend
+from models_ml.recommend import (
+    FEW_SALES_EXPECTED,
+    FEW_SALES_RECENTLY,
+    FEW_SALES_THIS_TIME_OF_YEAR,
+    RECOMMENDATION_COLUMNS,
+    TYPICAL_DAY,
+    explain,
+    recommend,
+)
 
 PRODUCTS = pd.DataFrame({"vendor_id": ["v1"], "product_id": ["p1"], "product_name": ["Sourdough"]})
 
@@ -122,3 +130,61 @@ def test_explanation_stays_short():
     text = explain(drivers)
     assert len(text) <= 160
     assert text.startswith("a very long driver name number 2")
+
+
+@pytest.mark.parametrize("facts", [{"event_attendance": 0.0}, {"event_attendance": np.nan}, None])
+def test_no_event_is_not_a_reason(facts):
+    # The demo printed "no event nearby, −5 %": the absence of an event is the normal case.
+    drivers = {"trend": 0.21, "temperature": -0.07, "event": -0.05}
+    assert (
+        explain(drivers, facts) == "sales higher than usual lately, +21 %; temperature, \u22127 %"
+    )
+
+
+def test_holiday_is_a_reason_only_on_a_holiday():
+    drivers = {"holiday": -0.08, "rain": -0.2}
+    assert explain(drivers, {"holiday": False}) == "rain forecast, \u221220 %"
+    assert (
+        explain(drivers, {"holiday": True})
+        == "rain forecast, \u221220 %; public holiday, \u22128 %"
+    )
+
+
+def test_trend_is_said_against_the_usual_level():
+    assert explain({"trend": -0.2}) == "sales lower than usual lately, \u221220 %"
+    assert explain({"trend": 0.214}) == "sales higher than usual lately, +21 %"
+
+
+def test_rain_is_worded_by_the_forecast_not_the_sign():
+    # A model that learned rain helps this product says a dry day lowers it: still a dry day.
+    assert explain({"rain": -0.06}, {"precip_mm": 0.3}) == "dry forecast, \u22126 %"
+    assert explain({"rain": 0.4}, {"precip_mm": 7.2}) == "rain forecast (7 mm), +40 %"
+
+
+@pytest.mark.parametrize(
+    ("drivers", "expected"),
+    [
+        ({"trend": -0.98, "temperature": -0.3, "event": 0.0}, FEW_SALES_RECENTLY),
+        ({"season": -0.9, "trend": -0.2, "rain": 0.1}, FEW_SALES_THIS_TIME_OF_YEAR),
+        ({"rain": -0.6, "trend": 0.1}, f"{FEW_SALES_EXPECTED}, rain forecast (12 mm)"),
+        ({"trend": 0.02, "rain": 0.01}, FEW_SALES_EXPECTED),
+        ({}, FEW_SALES_EXPECTED),
+    ],
+)
+def test_a_near_zero_forecast_gets_one_plain_reason(drivers, expected):
+    facts = {"precip_mm": 12.0, "event_attendance": 0.0, "units_p50": 0.4}
+    assert explain(drivers, facts) == expected
+
+
+def test_drivers_leaving_almost_nothing_get_a_plain_reason():
+    # Together 5 % of a typical day: whatever the median, the model has little to go on.
+    drivers = {"trend": -0.9, "temperature": -0.5}
+    assert explain(drivers, {"temp_max_c": 8.0, "units_p50": 5.0}) == FEW_SALES_RECENTLY
+    assert explain({"trend": -0.5, "temperature": -0.5}, {"units_p50": 5.0}) == (
+        "sales lower than usual lately, \u221250 %; temperature, \u221250 %"
+    )
+
+
+def test_recommend_says_few_sales_for_a_near_zero_forecast():
+    rows = forecasts([0.0], [0.4], [6.0], drivers=json.dumps({"trend": -0.97, "rain": -0.15}))
+    assert recommend(rows, PRODUCTS)["explanation"].iloc[0] == FEW_SALES_RECENTLY

@@ -10,7 +10,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: setup demo test lint ui clean
+.PHONY: setup demo test bench lint ui clean
 
 # uv itself comes from PyPI into a private venv when the machine has none.
 $(CURDIR)/.tools/bin/uv:
@@ -36,6 +36,9 @@ demo: setup
 
 test: setup
 	$(RUN) pytest -q
+
+bench: setup
+	$(RUN) python bench/run_all.py
 
 lint: setup
 	$(RUN) ruff check .

@@ -18,7 +18,7 @@ $(CURDIR)/.tools/bin/uv:
 	.tools/bin/pip install --quiet "uv>=0.5"
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	touch $@
 
 $(MANIFEST): .venv/.synced $(shell find dbt_project -name '*.sql' -o -name '*.yml' | grep -v target/)

@@ -1,7 +1,10 @@
 """Declarative contracts for the tables that cross a boundary (one YAML file per table).
 
-A contract names the table's columns with logical types, nullability and meaning. The warehouse
-creates raw tables from them, so the schema is written once.
+A contract names the table's columns with logical types, nullability, allowed ranges and meaning,
+its keys, who owns it and, for the tables the quality gates audit, how fresh it must be and whose
+rows are whose. The warehouse creates tables from them, `data_contracts.gx` turns them into Great
+Expectations suites, `data_contracts.dictionary` into docs/data_dictionary.md and
+`data_contracts.dbt` into the dbt YAML of the contracted dbt models, so the schema is written once.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -24,6 +28,18 @@ LOGICAL_TYPES = (
     "decimal",
     "json",
 )
+NUMERIC_TYPES = ("int64", "int32", "float64", "decimal")
+COLUMN_KEYS = {
+    "name",
+    "type",
+    "nullable",
+    "description",
+    "min",
+    "max",
+    "values",
+    "json_schema",
+    "required_when",
+}
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,40 @@ class Column:
     type: str
     nullable: bool
     description: str
+    min: float | None = None  # inclusive bounds of a numeric column; nulls are not checked
+    max: float | None = None
+    values: tuple[Any, ...] | None = None  # the only values allowed
+    json_schema: dict | None = None  # JSON Schema every value of a json column must match
+    # a nullable column that must not be null on the rows where these columns have these values
+    required_when: tuple[tuple[str, Any], ...] | None = None
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How fresh each subject's rows must be, judged by the newest `column` value of the subject.
+
+    max_age_hours: older than this at audit time means the source stopped delivering.
+    max_lag_hours: this far behind the freshest subject means this subject's load failed while
+    the others' succeeded (a revoked token, one market's fetch failing), caught the same run.
+    """
+
+    column: str
+    max_age_hours: float
+    max_lag_hours: float | None = None
+
+
+@dataclass(frozen=True)
+class Audit:
+    """What the blocking `matches_contract` check of the table's asset checks beyond the columns.
+
+    subject: the column naming whose row it is (vendor_id, or market_id for market-level data);
+    a failing row holds back that vendor, or every vendor at that market, instead of everyone.
+    window: "partition" audits only the run's partitions (by partition_column), "all" the table.
+    """
+
+    subject: str
+    window: str = "all"
+    freshness: Freshness | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +92,10 @@ class Contract:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
     partition_column: str | None = None
+    unique: tuple[tuple[str, ...], ...] = ()  # natural keys besides the primary key
+    ordered: tuple[tuple[str, ...], ...] = ()  # columns whose values never decrease left to right
+    audit: Audit | None = None
+    dbt_model: str | None = None  # the dbt model this contract declares, if it is one
 
     @property
     def schema(self) -> str:
@@ -55,26 +109,88 @@ class Contract:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    @property
+    def asset_key(self) -> list[str]:
+        """The Dagster asset key of the table: asset names are table names."""
+        return [self.schema, self.name]
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"{self.table} has no column {name!r}")
+
+
+def _column(path: Path, raw: dict) -> Column:
+    unknown = set(raw) - COLUMN_KEYS
+    if unknown:
+        raise ValueError(
+            f"{path.name}: column {raw.get('name')} has unknown key(s) {sorted(unknown)}"
+        )
+    column = Column(
+        name=raw["name"],
+        type=raw["type"],
+        nullable=bool(raw["nullable"]),
+        description=raw.get("description", ""),
+        min=raw.get("min"),
+        max=raw.get("max"),
+        values=tuple(raw["values"]) if "values" in raw else None,
+        json_schema=raw.get("json_schema"),
+        required_when=tuple(raw["required_when"].items()) if "required_when" in raw else None,
+    )
+    if column.type not in LOGICAL_TYPES:
+        raise ValueError(f"{path.name}: column {column.name} has unknown type {column.type!r}")
+    if (column.min is not None or column.max is not None) and column.type not in NUMERIC_TYPES:
+        raise ValueError(f"{path.name}: column {column.name} has a range but type {column.type}")
+    if column.json_schema is not None and column.type != "json":
+        raise ValueError(
+            f"{path.name}: column {column.name} has a json_schema but type {column.type}"
+        )
+    return column
+
+
+def _audit(path: Path, raw: dict | None, names: set[str]) -> Audit | None:
+    if raw is None:
+        return None
+    if raw["subject"] not in names:
+        raise ValueError(f"{path.name}: audit subject {raw['subject']!r} is not a column")
+    if raw.get("window", "all") not in ("all", "partition"):
+        raise ValueError(f"{path.name}: audit window must be all or partition")
+    freshness = raw.get("freshness")
+    if freshness is not None:
+        if freshness["column"] not in names:
+            raise ValueError(
+                f"{path.name}: freshness column {freshness['column']!r} is not a column"
+            )
+        freshness = Freshness(
+            freshness["column"], float(freshness["max_age_hours"]), freshness.get("max_lag_hours")
+        )
+    return Audit(subject=raw["subject"], window=raw.get("window", "all"), freshness=freshness)
+
 
 def _parse(path: Path) -> Contract:
     doc = yaml.safe_load(path.read_text())
-    if (
-        "columns_from" in doc
-    ):  # a table that holds the same rows as another declares no columns of its own
-        doc["columns"] = yaml.safe_load(
-            (CONTRACTS_DIR / f"{doc['columns_from']}.yaml").read_text()
-        )["columns"]
-    columns = tuple(
-        Column(c["name"], c["type"], bool(c["nullable"]), c.get("description", ""))
-        for c in doc["columns"]
+    # A table that holds the same rows as another starts from its columns and may add its own.
+    inherited = (
+        _parse(CONTRACTS_DIR / f"{doc['columns_from']}.yaml").columns
+        if "columns_from" in doc
+        else ()
     )
-    for column in columns:
-        if column.type not in LOGICAL_TYPES:
-            raise ValueError(f"{path.name}: column {column.name} has unknown type {column.type!r}")
+    columns = inherited + tuple(_column(path, c) for c in doc.get("columns", []))
     names = {c.name for c in columns}
+    if len(names) != len(columns):
+        raise ValueError(f"{path.name}: a column is declared twice")
     for key in doc.get("primary_key", []):
         if key not in names:
             raise ValueError(f"{path.name}: primary key column {key!r} is not declared")
+    for group in [*doc.get("unique", []), *doc.get("ordered", [])]:
+        for name in group:
+            if name not in names:
+                raise ValueError(f"{path.name}: column {name!r} in unique/ordered is not declared")
+    for column in columns:
+        for name, _ in column.required_when or ():
+            if name not in names:
+                raise ValueError(f"{path.name}: {column.name}.required_when names unknown {name!r}")
     return Contract(
         table=doc["table"],
         description=doc.get("description", ""),
@@ -82,6 +198,10 @@ def _parse(path: Path) -> Contract:
         columns=columns,
         primary_key=tuple(doc.get("primary_key", [])),
         partition_column=doc.get("partition_column"),
+        unique=tuple(tuple(g) for g in doc.get("unique", [])),
+        ordered=tuple(tuple(g) for g in doc.get("ordered", [])),
+        audit=_audit(path, doc.get("audit"), names),
+        dbt_model=doc.get("dbt_model"),
     )
 
 
@@ -98,3 +218,8 @@ def contract(table: str) -> Contract:
         raise KeyError(
             f"no contract for table {table!r}; known: {sorted(all_contracts())}"
         ) from None
+
+
+def audited_contracts() -> list[Contract]:
+    """The contracts whose assets get a blocking `matches_contract` check."""
+    return [c for c in all_contracts().values() if c.audit is not None]

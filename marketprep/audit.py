@@ -73,3 +73,31 @@ def audit_recommendations(recommendations: pd.DataFrame, expected: pd.DataFrame)
             f"{first.vendor_id}/{first.product_id} at {first.market_id} on {first.market_date}"
         )
     return problems
+
+
+def forecast_problems_by_vendor(
+    forecasts: pd.DataFrame, history_max: pd.DataFrame, jump_factor: float = 5.0
+) -> dict[str, list[str]]:
+    """`audit_forecasts`, vendor by vendor: vendor_id -> its problems (vendors with none are left out)."""
+    found = {}
+    for vendor_id, rows in forecasts.groupby("vendor_id", sort=True):
+        problems = audit_forecasts(rows, history_max, jump_factor)
+        if problems:
+            found[str(vendor_id)] = problems
+    return found
+
+
+def recommendation_problems_by_vendor(
+    recommendations: pd.DataFrame, expected: pd.DataFrame
+) -> dict[str, list[str]]:
+    """`audit_recommendations`, vendor by vendor, over every vendor with rows or expected rows."""
+    vendors = sorted(set(recommendations["vendor_id"]) | set(expected["vendor_id"]))
+    found = {}
+    for vendor_id in vendors:
+        problems = audit_recommendations(
+            recommendations[recommendations["vendor_id"] == vendor_id],
+            expected[expected["vendor_id"] == vendor_id],
+        )
+        if problems:
+            found[str(vendor_id)] = problems
+    return found

@@ -57,6 +57,11 @@ def prep_sheet(warehouse: Warehouse, vendor_id: str, market_date: dt.date | None
         lines += [
             f"Prep sheet: {vendor_id} at {market_id}, {day:%A %d %B %Y}",
             f"(service level {market['service_level'].iloc[0]:.0%}; published {published_at:%Y-%m-%d %H:%M} UTC)",
+        ]
+        if "is_stale" in market.columns and market["is_stale"].any():
+            # held back by the quality gates: the last good numbers, not today's
+            lines.append("NOT UPDATED by the latest run: these are the numbers published above.")
+        lines += [
             "",
             f"{'Product':<{width}}  {'Bring':>5}  {'Range':>9}  Why",
         ]

@@ -47,7 +47,37 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
     ),
     Setting("MARKETPREP_EVENTS_BASE_URL", "https://api.predicthq.com", "PredictHQ events API."),
     Setting(
-        "MARKETPREP_EVENTS_TOKEN", "", "PredictHQ access token (secret). Empty: events are skipped."
+        "MARKETPREP_EVENTS_TOKEN",
+        "",
+        "PredictHQ access token (secret). Empty: events come from Ticketmaster, if it has a key.",
+    ),
+    Setting(
+        "MARKETPREP_TICKETMASTER_BASE_URL",
+        "https://app.ticketmaster.com",
+        "Ticketmaster Discovery API, the events fallback when PredictHQ fails.",
+    ),
+    Setting(
+        "MARKETPREP_TICKETMASTER_API_KEY",
+        "",
+        "Ticketmaster API key (secret; sent in the query string, never logged). Empty: no "
+        "events fallback, so a PredictHQ failure leaves the days' events unknown.",
+    ),
+    Setting(
+        "MARKETPREP_NWS_BASE_URL",
+        "https://api.weather.gov",
+        "US National Weather Service API, the forecast fallback for US markets.",
+    ),
+    Setting(
+        "MARKETPREP_NWS_USER_AGENT",
+        "MarketPrep/0.1",
+        "User-Agent sent to api.weather.gov, which refuses requests without one; add a "
+        "contact, e.g. `MarketPrep/0.1 (ops@example.com)`.",
+    ),
+    Setting(
+        "MARKETPREP_MARKET_SCHEDULE_FILE",
+        "",
+        "YAML file of market schedule overrides (weekdays, season, closures) on top of what "
+        "sales show. Empty: schedules are inferred only.",
     ),
     Setting(
         "MARKETPREP_SECRET_KEY",
@@ -64,6 +94,38 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
         "Unit cost as a share of price when a product has no cost of its own (sets the newsvendor level).",
     ),
     Setting("MARKETPREP_FORECAST_WORKERS", "2", "Processes that fit forecasts in parallel."),
+    Setting(
+        "MARKETPREP_ALERT_WEBHOOK_URL",
+        "",
+        "Slack-compatible incoming webhook that alerts are posted to (secret: the URL is the "
+        "credential). Empty: no webhook.",
+    ),
+    Setting(
+        "MARKETPREP_SMTP_HOST", "", "SMTP server that alert email goes through. Empty: no email."
+    ),
+    Setting("MARKETPREP_SMTP_PORT", "25", "Port of the SMTP server."),
+    Setting("MARKETPREP_SMTP_FROM", "marketprep@localhost", "Sender address of alert email."),
+    Setting(
+        "MARKETPREP_SMTP_TO", "", "Comma-separated recipients of alert email. Empty: no email."
+    ),
+    Setting(
+        "MARKETPREP_SMTP_USER",
+        "",
+        "SMTP login. Empty: no login. With a login the password is only sent after STARTTLS.",
+    ),
+    Setting("MARKETPREP_SMTP_PASSWORD", "", "SMTP password (secret)."),
+    Setting(
+        "MARKETPREP_ALERT_MIN_INTERVAL_MINUTES",
+        "60",
+        "An incident that clears and comes back within this many minutes of its last message is "
+        "announced again only once the interval has passed (flapping).",
+    ),
+    Setting(
+        "MARKETPREP_ALERT_MAX_PER_HOUR",
+        "20",
+        "At most this many alert messages in any hour; the rest wait, and are dropped if their "
+        "incident clears first.",
+    ),
     Setting("MARKETPREP_ENV", "local", "local, ci or prod: picks executor and asset kinds."),
 )
 
@@ -131,10 +193,24 @@ class Settings:
     open_meteo_archive_url: str
     events_base_url: str
     events_token: str = field(repr=False)
+    ticketmaster_base_url: str
+    ticketmaster_api_key: str = field(repr=False)
+    nws_base_url: str
+    nws_user_agent: str
+    market_schedule_file: str
     secret_key: str = field(repr=False)
     horizon_days: int
     default_cost_ratio: float
     forecast_workers: int
+    alert_webhook_url: str = field(repr=False)
+    smtp_host: str
+    smtp_port: int
+    smtp_from: str
+    smtp_to: str
+    smtp_user: str
+    smtp_password: str = field(repr=False)
+    alert_min_interval_minutes: int
+    alert_max_per_hour: int
     env: str
 
     def dbt_env(self) -> dict[str, str]:
@@ -185,9 +261,25 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         open_meteo_archive_url=get("MARKETPREP_OPEN_METEO_ARCHIVE_URL").rstrip("/"),
         events_base_url=get("MARKETPREP_EVENTS_BASE_URL").rstrip("/"),
         events_token=env.get("MARKETPREP_EVENTS_TOKEN", ""),
+        ticketmaster_base_url=get("MARKETPREP_TICKETMASTER_BASE_URL").rstrip("/"),
+        ticketmaster_api_key=env.get("MARKETPREP_TICKETMASTER_API_KEY", ""),
+        nws_base_url=get("MARKETPREP_NWS_BASE_URL").rstrip("/"),
+        nws_user_agent=get("MARKETPREP_NWS_USER_AGENT"),
+        market_schedule_file=env.get("MARKETPREP_MARKET_SCHEDULE_FILE", ""),
         secret_key=env.get("MARKETPREP_SECRET_KEY", ""),
         horizon_days=int(_number(env, "MARKETPREP_HORIZON_DAYS", "14", int)),
         default_cost_ratio=float(_number(env, "MARKETPREP_DEFAULT_COST_RATIO", "0.4", float)),
         forecast_workers=int(_number(env, "MARKETPREP_FORECAST_WORKERS", "2", int)),
+        alert_webhook_url=env.get("MARKETPREP_ALERT_WEBHOOK_URL", ""),
+        smtp_host=get("MARKETPREP_SMTP_HOST"),
+        smtp_port=int(_number(env, "MARKETPREP_SMTP_PORT", "25", int)),
+        smtp_from=get("MARKETPREP_SMTP_FROM"),
+        smtp_to=get("MARKETPREP_SMTP_TO"),
+        smtp_user=get("MARKETPREP_SMTP_USER"),
+        smtp_password=env.get("MARKETPREP_SMTP_PASSWORD", ""),
+        alert_min_interval_minutes=int(
+            _number(env, "MARKETPREP_ALERT_MIN_INTERVAL_MINUTES", "60", int)
+        ),
+        alert_max_per_hour=int(_number(env, "MARKETPREP_ALERT_MAX_PER_HOUR", "20", int)),
         env=environment,
     )

@@ -1,20 +1,23 @@
-"""Forecast units sold per series and upcoming market day, as quantiles with their drivers.
+"""Forecast demand per series and upcoming market day, as quantiles with their drivers.
 
 A series is vendor × market × product with one row per market day (not a calendar). Each series
-is forecast on its own: Prophet when it has enough history (prophet_model), otherwise the
-recent_quantile baseline (baseline). forecast_all fans the series out over processes and keeps
-going when one of them fails.
+is forecast on its own by the model its own backtest picks (ladder), from its demand: units
+sold, except on sold-out days, whose demand is estimated above the sales (censoring). A series
+too short for a backtest borrows the typical day of the vendor's similar products (priors), or
+falls back to its recent sales (baseline). forecast_all fans the series out over processes,
+keeps going when one of them fails, and reuses the previous forecast of a series whose inputs
+did not change.
 """
 
+import dataclasses
+import hashlib
 import json
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from models_ml import baseline, prophet_model
+from models_ml import baseline, censoring, ladder, parallel, priors
 from models_ml.settings import ForecastSettings
 from models_ml.validation import require_columns
 
@@ -30,10 +33,16 @@ SERIES_FORECAST_COLUMNS = [
     "drivers",
     "history_market_days",
     *FACT_COLUMNS,
+    "backtest",
 ]
-FORECAST_COLUMNS = [*SERIES_KEY, *SERIES_FORECAST_COLUMNS, "service_level"]
+FORECAST_COLUMNS = [*SERIES_KEY, *SERIES_FORECAST_COLUMNS, "service_level", "fingerprint"]
 ERROR_COLUMNS = [*SERIES_KEY, "error"]
 _SERIES_INPUT_COLUMNS = ["market_date", "units_sold", "country", *FACT_COLUMNS]
+# Optional: whether the day sold out (NaN or absent: it did not, as far as we know).
+CENSORED = "is_censored"
+# The selection backtest spaces its origins by the forecast's reach, up to four weeks: a vendor
+# back after a long pause plans for the next market days, not for a season.
+MAX_SELECTION_HORIZON_DAYS = 28
 
 
 def forecast_series(
@@ -41,24 +50,32 @@ def forecast_series(
     future: pd.DataFrame,
     service_level: float,
     settings: ForecastSettings,
+    prior_units: float | None = None,
+    horizon_days: int | None = None,
 ) -> pd.DataFrame:
     """Forecast one series: one row per market day in ``future``, in date order.
 
     ``history`` and ``future`` are feature-table rows of the series (is_future False / True);
-    they need market_date, units_sold, country, precip_mm, temp_max_c and event_attendance.
-    History rows whose units_sold is NaN are ignored; a history where every row is NaN is an
-    error, an empty history is not (it gets the baseline, which forecasts 0). Every future day
-    must come after the last history day.
+    they need market_date, units_sold, country, precip_mm, temp_max_c and event_attendance,
+    and history may have is_censored (the day sold out) and future is_holiday. History rows
+    whose units_sold is NaN are ignored; a history where every row is NaN is an error, an empty
+    history is not. Every future day must come after the last history day.
 
-    Columns (SERIES_FORECAST_COLUMNS): market_date; model ("prophet" or "recent_quantile");
-    units_low, units_p50, units_high and units_at_service_level, the settings.low_quantile,
-    0.5, settings.high_quantile and ``service_level`` quantiles of units sold, all ≥ 0;
-    drivers, a JSON object of each effect as the relative change it makes to the series'
-    typical level, each ≥ −1 and together multiplying up to the forecast's ratio to that level
-    (e.g. {"rain": -0.15, "event": 0.2, "season": 0.05, "trend": 0.01}; "{}" for the baseline;
-    see prophet_model._drivers);
-    history_market_days, the number of observed market days used; and the future rows'
-    precip_mm, temp_max_c and event_attendance.
+    A history of at least settings.min_history days with two distinct values goes up the model
+    ladder (ladder.choose_and_forecast), which picks the model by a backtest on the series'
+    own history. A shorter one uses ``prior_units`` (the typical day of similar products, see
+    priors) when given, else the recent_quantile baseline. ``horizon_days`` spaces the
+    backtest's origins; by default, how far the last future day is from the last history day.
+
+    Columns (SERIES_FORECAST_COLUMNS): market_date; model (a ladder rung, "category_prior" or
+    "recent_quantile"); units_low, units_p50, units_high and units_at_service_level, the
+    settings.low_quantile, 0.5, settings.high_quantile and ``service_level`` quantiles of
+    demand, all ≥ 0; drivers, a JSON object of each effect as the relative change it makes to
+    the series' typical level, each ≥ −1 and together multiplying up to the forecast's ratio to
+    that level (e.g. {"rain": -0.15, "event": 0.2, "season": 0.05, "trend": 0.01}; "{}" when
+    the model has none); history_market_days, the number of observed market days used; the
+    future rows' precip_mm, temp_max_c and event_attendance; and backtest, a JSON object of the
+    selection backtest's sums (ladder.backtest_summary; "{}" when there was none).
     """
     if not 0 < service_level < 1:
         raise ValueError(f"service_level must be strictly between 0 and 1, got {service_level}")
@@ -74,25 +91,50 @@ def forecast_series(
             f"{history['market_date'].iloc[-1]}; is_future must mark only upcoming market days"
         )
     levels = np.array([settings.low_quantile, 0.5, settings.high_quantile, service_level])
+    history = history.assign(units_sold=_demand(history))
 
     units = history["units_sold"]
+    backtest: dict[str, float] = {}
     if len(history) < settings.min_history or units.nunique() < 2:
-        # Too short to fit, or a flat line (often all zeros) with nothing for Prophet to learn.
-        model = baseline.MODEL_NAME
-        quantiles = baseline.recent_quantiles(
-            units.to_numpy(float), levels, settings.baseline_window, len(future)
-        )
+        # Too short to backtest, or a flat line (often all zeros) with nothing to learn.
         drivers: list[dict[str, float]] = [{} for _ in range(len(future))]
+        if prior_units is not None and len(history) < settings.min_history:
+            model = priors.MODEL_NAME
+            quantiles = priors.prior_quantiles(
+                units.to_numpy(float), prior_units, levels, len(future)
+            )
+        else:
+            model = baseline.MODEL_NAME
+            quantiles = baseline.recent_quantiles(
+                units.to_numpy(float), levels, settings.baseline_window, len(future)
+            )
     else:
-        model = prophet_model.MODEL_NAME
-        quantiles, drivers = prophet_model.prophet_quantiles(history, future, levels, settings)
+        if horizon_days is None:
+            reach = future["market_date"].iloc[-1] - history["market_date"].iloc[-1]
+            horizon_days = min(max(pd.Timedelta(reach).days, 1), MAX_SELECTION_HORIZON_DAYS)
+        choice = ladder.choose_and_forecast(history, future, levels, settings, horizon_days)
+        model, quantiles, drivers, backtest = (
+            choice.model,
+            choice.quantiles,
+            choice.drivers,
+            choice.backtest,
+        )
 
     result = pd.DataFrame({"market_date": future["market_date"].to_numpy(), "model": model})
     result[QUANTILE_COLUMNS] = np.clip(quantiles, 0, None)
     result["drivers"] = [json.dumps(day) for day in drivers]
     result["history_market_days"] = len(history)
     result[FACT_COLUMNS] = future[FACT_COLUMNS].to_numpy(float)
+    result["backtest"] = json.dumps(backtest)
     return result[SERIES_FORECAST_COLUMNS]
+
+
+def _demand(history: pd.DataFrame) -> np.ndarray:
+    units = history["units_sold"].to_numpy(float)
+    if CENSORED not in history.columns:
+        return units
+    censored = history[CENSORED].astype("boolean").fillna(False).to_numpy(bool)
+    return censoring.corrected_demand(units, censored)
 
 
 @dataclass(frozen=True)
@@ -100,31 +142,47 @@ class ForecastRun:
     """What forecast_all produced.
 
     forecasts: one row per vendor × market × product × upcoming market day (FORECAST_COLUMNS:
-        the series key, forecast_series' columns and the service_level used).
+        the series key, forecast_series' columns, the service_level used and the series'
+        fingerprint, a hash of everything its forecast was made from).
     errors: one row per series that could not be forecast (ERROR_COLUMNS: the series key and
         error, "<ExceptionType>: <message>"). Its other series are unaffected.
+    reused: how many series kept their previous forecast because their inputs had not changed.
     """
 
     forecasts: pd.DataFrame
     errors: pd.DataFrame
+    reused: int = 0
 
 
 def forecast_all(
-    features: pd.DataFrame, service_levels: pd.DataFrame, settings: ForecastSettings
+    features: pd.DataFrame,
+    service_levels: pd.DataFrame,
+    settings: ForecastSettings,
+    previous: pd.DataFrame | None = None,
 ) -> ForecastRun:
     """Forecast every series of ``features`` that has upcoming market days.
 
     ``features`` is the feature table (one row per vendor × market × product × market day, with
-    is_future marking the days to forecast). ``service_levels`` has one row per vendor_id ×
-    product_id with the service_level (newsvendor quantile) to forecast at; a series without
-    one is reported in errors. Series run in settings.workers processes (1: inline); each is
-    seeded on its own, so the result does not depend on the number of workers.
+    is_future marking the days to forecast; optional columns is_censored and category).
+    ``service_levels`` has one row per vendor_id × product_id with the service_level
+    (newsvendor quantile) to forecast at; a series without one is reported in errors. Series
+    run in settings.workers processes (1: inline); the result does not depend on the number of
+    workers.
+
+    ``previous`` is an earlier run's forecasts (FORECAST_COLUMNS). A series whose fingerprint
+    (its history and future rows, service level, prior and settings) is the one stored there,
+    is not refitted: its stored rows are returned (the upcoming days are among the inputs, so
+    they cover them). Anything new, a day of sales, a sold-out report, a changed weather forecast for
+    an upcoming day, changes the fingerprint and refits that series alone.
     """
     require_columns(features, [*SERIES_KEY, "is_future", *_SERIES_INPUT_COLUMNS], "features")
     require_columns(service_levels, ["vendor_id", "product_id", "service_level"], "service_levels")
     levels = _service_level_lookup(service_levels)
+    prior_lookup = priors.series_priors(features, settings)
+    columns = [c for c in [*_SERIES_INPUT_COLUMNS, CENSORED] if c in features.columns]
+    stored = _stored_by_series(previous)
 
-    tasks, errors = [], []
+    tasks, errors, frames = [], [], []
     for key, rows in features.groupby(SERIES_KEY, sort=True):
         upcoming = rows["is_future"].astype(bool)
         if not upcoming.any():
@@ -135,12 +193,24 @@ def forecast_all(
                 (*key, f"no service level for vendor {vendor_id!r} × product {product_id!r}")
             )
             continue
-        history = rows.loc[~upcoming, _SERIES_INPUT_COLUMNS]
-        future = rows.loc[upcoming, _SERIES_INPUT_COLUMNS]
-        tasks.append(_Task(key, history, future, levels[(vendor_id, product_id)], settings))
+        task = _Task(
+            key,
+            rows.loc[~upcoming, columns],
+            rows.loc[upcoming, columns],
+            levels[(vendor_id, product_id)],
+            settings,
+            prior_lookup.get(key),
+        )
+        reusable = _reusable(stored.get(key), task)
+        if reusable is not None:
+            frames.append(reusable)
+        else:
+            tasks.append(task)
+    reused = len(frames)
 
-    frames = []
-    for task, (result, error) in zip(tasks, _run(tasks, settings.workers), strict=True):
+    for task, (result, error) in zip(
+        tasks, parallel.map_isolated(_forecast_task, tasks, settings.workers), strict=True
+    ):
         if error is not None:
             errors.append((*task.key, error))
             continue
@@ -151,16 +221,19 @@ def forecast_all(
                 market_id=market_id,
                 product_id=product_id,
                 service_level=task.service_level,
+                fingerprint=task.fingerprint,
             )
         )
 
     forecasts = (
         pd.concat(frames, ignore_index=True)[FORECAST_COLUMNS]
+        .sort_values([*SERIES_KEY, "market_date"], kind="stable")
+        .reset_index(drop=True)
         if frames
         else pd.DataFrame(columns=FORECAST_COLUMNS)
     )
     errors_frame = pd.DataFrame(sorted(errors), columns=ERROR_COLUMNS)
-    return ForecastRun(forecasts=forecasts, errors=errors_frame)
+    return ForecastRun(forecasts=forecasts, errors=errors_frame, reused=reused)
 
 
 @dataclass(frozen=True)
@@ -170,36 +243,48 @@ class _Task:
     future: pd.DataFrame
     service_level: float
     settings: ForecastSettings
+    prior_units: float | None
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of every input of the series' forecast; equal inputs give equal forecasts."""
+        digest = hashlib.sha256()
+        for frame in (self.history, self.future):
+            ordered = frame.sort_values("market_date", kind="stable")
+            digest.update(pd.util.hash_pandas_object(ordered, index=False).to_numpy().tobytes())
+            digest.update(",".join(ordered.columns).encode())
+        # Not the worker count: it does not change a forecast.
+        settings = dataclasses.replace(self.settings, workers=1)
+        digest.update(repr((self.service_level, self.prior_units, settings)).encode())
+        digest.update(FORECASTER_VERSION.encode())
+        return digest.hexdigest()
 
 
-def _forecast_task(task: _Task) -> tuple[pd.DataFrame | None, str | None]:
-    try:
-        result = forecast_series(task.history, task.future, task.service_level, task.settings)
-    # Any failure is this series' problem (bad data, a diverging fit); it is reported, not raised,
-    # so the other series are still forecast.
-    except Exception as exc:
-        return None, _describe(exc)
-    return result, None
+# Part of every fingerprint: bump it when the models change, so stored forecasts are refitted.
+FORECASTER_VERSION = "ladder-1"
 
 
-def _run(tasks: list[_Task], workers: int) -> list[tuple[pd.DataFrame | None, str | None]]:
-    if workers == 1 or len(tasks) <= 1:
-        return [_forecast_task(task) for task in tasks]
-    # spawn, not fork: forking a threaded parent (Dagster, gRPC servers) can deadlock the child.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
-        submitted = [pool.submit(_forecast_task, task) for task in tasks]
-        outcomes = []
-        for future in submitted:
-            try:
-                outcomes.append(future.result())
-            except Exception as exc:  # the worker process died; only its series are lost
-                outcomes.append((None, _describe(exc)))
-    return outcomes
+def _stored_by_series(previous: pd.DataFrame | None) -> dict[tuple, pd.DataFrame]:
+    if previous is None or previous.empty:
+        return {}
+    require_columns(previous, FORECAST_COLUMNS, "previous")
+    return {key: rows for key, rows in previous.groupby(SERIES_KEY, sort=False)}
 
 
-def _describe(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}"
+def _reusable(stored: pd.DataFrame | None, task: _Task) -> pd.DataFrame | None:
+    """The stored rows of the series if they were made from the same inputs, else None.
+
+    The upcoming days are among those inputs, so matching rows cover exactly those days.
+    """
+    if stored is None or (stored["fingerprint"] != task.fingerprint).any():
+        return None
+    return stored[FORECAST_COLUMNS]
+
+
+def _forecast_task(task: _Task) -> pd.DataFrame:
+    return forecast_series(
+        task.history, task.future, task.service_level, task.settings, task.prior_units
+    )
 
 
 def _service_level_lookup(service_levels: pd.DataFrame) -> dict[tuple[str, str], float]:

@@ -1,16 +1,16 @@
 """Prophet on one market-day series, with weather, events and holidays as regressors.
 
 The series has one point per market day, not per calendar day, so only effects a sparse series
-can identify are modelled: a trend, a yearly seasonality once the history covers a year, and
-regressors for rain, temperature, nearby events and public holidays. Everything is
+can identify are modelled: a trend, a yearly seasonality once the history covers a year, a
+weekday pattern when the series has several weekdays (a daily series), and regressors for rain,
+temperature, nearby events and public holidays. Everything is
 multiplicative: rain takes a share of the day's sales, it does not remove a fixed number of
 units, and that relative change is what the vendor reads in the explanation.
 """
 
 import functools
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,11 @@ MODEL_NAME = "prophet"
 # Prophet's name for the seasonality, and the driver name the vendor-facing text knows it by.
 _YEARLY = "yearly"
 _SEASON_DRIVER = "season"
+_WEEKLY = "weekly"
+_WEEKDAY_DRIVER = "weekday"
+# Three weeks of days before a weekday pattern is worth three Fourier pairs.
+_WEEKLY_MIN_DAYS = 21
+_WEEKLY_FOURIER_ORDER = 3
 
 
 def _log1p_non_negative(values: pd.Series) -> pd.Series:
@@ -54,18 +59,27 @@ REGRESSORS = (
 HOLIDAY = "holiday"
 
 
-def prophet_quantiles(
-    history: pd.DataFrame,
-    future: pd.DataFrame,
-    levels: np.ndarray,
-    settings: ForecastSettings,
-) -> tuple[np.ndarray, list[dict[str, float]]]:
-    """Fit Prophet on ``history`` and forecast the market days in ``future``.
+@dataclass(frozen=True)
+class ProphetFit:
+    """Prophet's expected units (clipped at 0) on the history and the future days, and drivers."""
 
-    Both frames hold feature-table rows of one series sorted by market_date; ``history`` has at
-    least two distinct units_sold values. Returns the predictive quantiles at ``levels`` (shape
-    (len(future), len(levels)), clipped at 0) and, per future day, the drivers: each component's
-    effect relative to the series' typical level (see _drivers).
+    fitted: np.ndarray
+    forecast: np.ndarray
+    drivers: list[dict[str, float]]
+
+
+def fit_predict(
+    history: pd.DataFrame, future: pd.DataFrame, settings: ForecastSettings
+) -> ProphetFit:
+    """Fit Prophet on ``history`` and predict it and the days in ``future``.
+
+    Both frames hold rows of one series sorted by market_date, with units_sold (the demand to
+    learn, in ``history``), precip_mm, temp_max_c, event_attendance and country; a non-null
+    is_holiday column, when present, replaces the country's holiday calendar. ``history`` has
+    at least two distinct units_sold values. The drivers are each component's effect relative
+    to the series' typical level on each future day (see _drivers). The spread around the
+    forecast is the ladder's business (it comes from Prophet's own errors), so no predictive
+    samples are drawn.
     """
     prophet_class = _prophet_class()
     train = pd.DataFrame(
@@ -85,13 +99,18 @@ def prophet_quantiles(
         weekly_seasonality=False,
         daily_seasonality=False,
         seasonality_mode="multiplicative",
-        uncertainty_samples=settings.uncertainty_samples,
+        uncertainty_samples=0,
     )
     span = train["ds"].iloc[-1] - train["ds"].iloc[0]
     if span >= pd.Timedelta(days=settings.yearly_min_span_days):
         # Added by hand rather than yearly_seasonality=True: that flag means Prophet's order 10
         # and, below 730 days, a warning on every fit.
         model.add_seasonality(_YEARLY, period=365.25, fourier_order=settings.yearly_fourier_order)
+    weekdays = train["ds"].dt.weekday
+    if weekdays.nunique() > 1 and len(train) >= _WEEKLY_MIN_DAYS:
+        # A daily series (or a market held on several weekdays): the weekday matters. A weekly
+        # market's series has one weekday and nothing to learn here.
+        model.add_seasonality(_WEEKLY, period=7, fourier_order=_WEEKLY_FOURIER_ORDER)
     regressor_names = [name for name in train.columns if name not in ("ds", "y")]
     for name in regressor_names:
         model.add_regressor(name, prior_scale=settings.regressor_prior_scale)
@@ -103,11 +122,8 @@ def prophet_quantiles(
     finally:
         model.stan_backend.cleanup()  # else cmdstan's CSVs pile up in a long-lived worker
 
-    with _seeded_global_numpy(settings.seed):
-        draws = model.predictive_samples(ahead)["yhat"]
-    quantiles = np.quantile(np.clip(draws, 0, None), levels, axis=1).T
     components = list(model.seasonalities) + regressor_names
-    return quantiles, _drivers(model, train.drop(columns="y"), ahead, components)
+    return _predict(model, train.drop(columns="y"), ahead, components)
 
 
 def _prophet_class() -> "type[Prophet]":
@@ -146,6 +162,11 @@ def _regressor_values(
 
     # One pooled public-holiday indicator rather than Prophet's effect per named holiday: a
     # weekly market meets each holiday at most once a year, too rarely to learn it on its own.
+    if "is_holiday" in history.columns and history["is_holiday"].notna().all():
+        past = history["is_holiday"].astype(float).to_numpy()
+        if past.any() and settings.country_holidays:
+            values[HOLIDAY] = (past, future["is_holiday"].fillna(False).astype(float).to_numpy())
+        return values
     country = _country(history, future)
     if settings.country_holidays and country is not None:
         years = pd.concat([history["market_date"], future["market_date"]])
@@ -176,17 +197,6 @@ def _is_holiday(dates: pd.Series, calendar: holidays.HolidayBase) -> np.ndarray:
     return np.array([day in calendar for day in pd.to_datetime(dates).dt.date], dtype=float)
 
 
-@contextmanager
-def _seeded_global_numpy(seed: int) -> Iterator[None]:
-    """Seed NumPy's global generator, the only one Prophet draws from, and restore it after."""
-    state = np.random.get_state()
-    np.random.seed(seed)
-    try:
-        yield
-    finally:
-        np.random.set_state(state)
-
-
 # Regressors whose absence is a day's normal state (no event nearby, not a public holiday): their
 # effect is measured from "absent", so an ordinary day carries none of it.
 _ABSENT_IS_TYPICAL = frozenset({"event", HOLIDAY})
@@ -197,10 +207,12 @@ _ZERO_RATIO = 1e-3
 _MAX_LOG_RATIO = float(np.log(1e4))
 
 
-def _drivers(
+def _predict(
     model: "Prophet", past: pd.DataFrame, ahead: pd.DataFrame, components: list[str]
-) -> list[dict[str, float]]:
-    """Each component's effect on each future day, relative to the series' typical level.
+) -> ProphetFit:
+    """yhat = trend × (1 + Σ c) on past and future days, and the future days' drivers.
+
+    Drivers are each component's effect on each future day, relative to the series' typical level.
 
     The model says yhat = trend × (1 + Σ c). The typical level is mean(trend) × (1 + Σ ref(c))
     over the history, where ref(c) is c's history mean, except for the event and holiday
@@ -212,13 +224,13 @@ def _drivers(
     (exactly −100 % only when it brings the day to nothing). See _decompose for the split and
     its two exceptions, both days the model puts at (or, by a sign artefact, above) zero.
     """
-    # One frame for both, since building Prophet's feature matrix is the slow part. Prophet
-    # sorts it by date, which keeps history first: future days come after the history.
-    frame = model.setup_dataframe(pd.concat([past, ahead], ignore_index=True))
+    frame = pd.concat([past, ahead], ignore_index=True)
     in_past = np.arange(len(frame)) < len(past)
-    trend = np.asarray(model.predict_trend(frame), dtype=float)
-    effects = model.predict_seasonal_components(frame)[components]
+    trend = _trend(model, frame["ds"])
+    effects = _components(model, frame, components)
     past_c, ahead_c = effects[in_past], effects[~in_past].reset_index(drop=True)
+    yhat = np.clip(trend * (1.0 + effects.sum(axis=1).to_numpy(float)), 0, None)
+    fitted, forecast = yhat[in_past], yhat[~in_past]
     typical_trend = float(trend[in_past].mean())
     reference = past_c.mean()
     for name in components:
@@ -227,16 +239,52 @@ def _drivers(
     scale = 1.0 + float(reference.sum())
     if typical_trend <= 0 or scale <= 0:
         # A typical level of zero or below has no meaningful shares.
-        return [{} for _ in range(len(ahead))]
+        return ProphetFit(fitted, forecast, [{} for _ in range(len(ahead))])
 
     trend_ratio = trend[~in_past] / typical_trend
     departures = ((ahead_c - reference) / scale).to_numpy(float)
     factors = _decompose(trend_ratio, departures)
-    names = [_SEASON_DRIVER if name == _YEARLY else name for name in components] + ["trend"]
-    return [
+    renamed = {_YEARLY: _SEASON_DRIVER, _WEEKLY: _WEEKDAY_DRIVER}
+    names = [renamed.get(name, name) for name in components] + ["trend"]
+    drivers = [
         {name: round(float(value), 4) + 0.0 for name, value in zip(names, row, strict=True)}
         for row in factors  # + 0.0: no "-0.0"
     ]
+    return ProphetFit(fitted, forecast, drivers)
+
+
+def _trend(model: "Prophet", dates: pd.Series) -> np.ndarray:
+    """Prophet's linear trend on ``dates``, as model.predict_trend computes it.
+
+    Here and in _components the fitted model is evaluated directly: Prophet's own predict
+    path rebuilds its feature matrix through pandas crosstabs, a third of a fit's time for a
+    few rows. tests/models_ml/test_prophet_model.py holds both to Prophet's own numbers.
+    """
+    t = ((dates - model.start) / model.t_scale).to_numpy(float)
+    k = float(np.nanmean(model.params["k"]))
+    m = float(np.nanmean(model.params["m"]))
+    deltas = np.nanmean(model.params["delta"], axis=0)
+    return model.piecewise_linear(t, deltas, k, m, model.changepoints_t) * model.y_scale
+
+
+def _components(model: "Prophet", frame: pd.DataFrame, components: list[str]) -> pd.DataFrame:
+    """Each multiplicative component on the rows of ``frame`` (ds and the regressor columns),
+    as model.predict_seasonal_components computes it."""
+    # Prophet's column order: the seasonalities' Fourier terms, then the regressors.
+    blocks = [
+        model.fourier_series(frame["ds"], props["period"], props["fourier_order"])
+        for props in model.seasonalities.values()
+    ]
+    blocks += [
+        ((frame[name].to_numpy(float) - props["mu"]) / props["std"])[:, None]
+        for name, props in model.extra_regressors.items()
+    ]
+    design = np.hstack(blocks)
+    beta = np.nanmean(model.params["beta"], axis=0)
+    columns = model.train_component_cols
+    return pd.DataFrame(
+        {name: design @ (columns[name].to_numpy(float) * beta) for name in components}
+    )
 
 
 def _value_when_absent(values: np.ndarray, component: pd.Series) -> float:

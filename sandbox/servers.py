@@ -1,4 +1,4 @@
-"""Start the fake Square, Open-Meteo and PredictHQ servers over a simulated world.
+"""Start the fake Square, Open-Meteo, NWS, PredictHQ and Ticketmaster servers over a simulated world.
 
     world = build_world(SimConfig(end=date(2025, 6, 15), history_days=56))
     with start_sandbox(world) as sandbox:
@@ -8,14 +8,15 @@
 Each server logs its requests (`server.requests`) and takes queued faults (`server.faults`,
 see `sandbox.fake_http.FaultPlan`); `server.app` holds provider knobs (Square's
 `catalog_page_size` and `invalidate_cursors()`, PredictHQ's `max_results`, Open-Meteo's
-`reanalysis_delay_days`).
+`reanalysis_delay_days`, NWS's `require_user_agent` and `unserved_points`, Ticketmaster's
+`max_size`, `depth_limit` and `daily_quota`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sandbox import open_meteo_api, predicthq_api, square_api
+from sandbox import nws_api, open_meteo_api, predicthq_api, square_api, ticketmaster_api
 from sandbox.fake_http import FakeServer, FaultPlan, RecordedRequest, Reply
 from sandbox.world import World
 
@@ -25,11 +26,15 @@ __all__ = [
     "RecordedRequest",
     "Reply",
     "Sandbox",
+    "start_nws",
     "start_open_meteo",
     "start_predicthq",
     "start_sandbox",
     "start_square",
+    "start_ticketmaster",
 ]
+# The fake Ticketmaster's accepted key: a placeholder, since the sandbox has nothing to protect.
+TICKETMASTER_KEY = "sandbox-ticketmaster-key"
 
 
 def start_square(world: World) -> FakeServer:
@@ -53,13 +58,31 @@ def start_predicthq(world: World) -> FakeServer:
     return server
 
 
+def start_nws(world: World) -> FakeServer:
+    """api.weather.gov: `/points/{lat},{lon}` and the gridpoint forecast."""
+    return FakeServer("nws", nws_api.NWSApp(world), nws_api.error_body)
+
+
+def start_ticketmaster(world: World) -> FakeServer:
+    """Ticketmaster Discovery v2; the accepted `apikey` is `server.token`."""
+    server = FakeServer(
+        "ticketmaster",
+        ticketmaster_api.TicketmasterApp(world, TICKETMASTER_KEY),
+        ticketmaster_api.error_body,
+    )
+    server.token = TICKETMASTER_KEY
+    return server
+
+
 @dataclass
 class Sandbox:
-    """The three fake APIs of one world."""
+    """The fake APIs of one world."""
 
     square: FakeServer
     open_meteo: FakeServer
     events: FakeServer
+    nws: FakeServer
+    ticketmaster: FakeServer
 
     def env(self) -> dict[str, str]:
         """MARKETPREP_* settings that point the production clients at these servers."""
@@ -69,10 +92,13 @@ class Sandbox:
             "MARKETPREP_OPEN_METEO_ARCHIVE_URL": self.open_meteo.url,
             "MARKETPREP_EVENTS_BASE_URL": self.events.url,
             "MARKETPREP_EVENTS_TOKEN": self.events.token or "",
+            "MARKETPREP_NWS_BASE_URL": self.nws.url,
+            "MARKETPREP_TICKETMASTER_BASE_URL": self.ticketmaster.url,
+            "MARKETPREP_TICKETMASTER_API_KEY": self.ticketmaster.token or "",
         }
 
     def stop(self) -> None:
-        for server in (self.square, self.open_meteo, self.events):
+        for server in (self.square, self.open_meteo, self.events, self.nws, self.ticketmaster):
             server.stop()
 
     def __enter__(self) -> Sandbox:
@@ -83,16 +109,19 @@ class Sandbox:
 
 
 def start_sandbox(world: World) -> Sandbox:
-    """All three servers, each on its own ephemeral port."""
-    square = start_square(world)
+    """Every fake server, each on its own ephemeral port."""
+    started: list[FakeServer] = []
     try:
-        open_meteo = start_open_meteo(world)
-        try:
-            events = start_predicthq(world)
-        except BaseException:
-            open_meteo.stop()
-            raise
+        for start in (
+            start_square,
+            start_open_meteo,
+            start_predicthq,
+            start_nws,
+            start_ticketmaster,
+        ):
+            started.append(start(world))
     except BaseException:
-        square.stop()
+        for server in started:
+            server.stop()
         raise
-    return Sandbox(square, open_meteo, events)
+    return Sandbox(*started)

@@ -19,7 +19,17 @@ than its provider sends (each is listed in `RELAXATIONS` and applied in `load_sp
   holidays (its own docs and fixtures), and `local_rank` may be null; the extract types them as
   non-null.
 - A multi-location Open-Meteo response is a JSON array of the single-location object.
+- NWS (the extract is v1.9.0, 2021): the recorded points Feature carries `@bundle`, and recorded
+  forecast periods carry `probabilityOfPrecipitation`, `dewpoint` and `relativeHumidity`, all of
+  which the extract's `additionalProperties: false` forbids.
+- Ticketmaster (the extract is a 2017 Swagger 2.0): the 200 body is the HAL envelope of the
+  official sample (`_links`, `_embedded.events`, `page`), not the bare Event array the extract
+  declares; `localTime` is an "HH:mm:ss" string on the wire, not the Joda LocalTime object of
+  the extract. Its error bodies are not in the extract at all: `TICKETMASTER_ERROR` is written
+  from the recorded error fixtures (gateway `fault`, Discovery `errors[]`).
 Pass `relaxed=False` to `load_spec` to see the extract exactly as published.
+
+`datasets_dir()` finds `shared/datasets` (real public data for tests) the same way.
 """
 
 from __future__ import annotations
@@ -36,10 +46,13 @@ import yaml
 from jsonschema import Draft202012Validator, validators
 
 API_SAMPLES_ENV = "MARKETPREP_API_SAMPLES"
+DATASETS_ENV = "MARKETPREP_DATASETS"
 SPEC_FILES = {
     "square": "square/square-openapi-extract.json",
     "open-meteo": "open-meteo/open-meteo-openapi-extract.yaml",
     "predicthq": "events/predicthq-events-openapi-extract.yaml",
+    "nws": "nws/nws-openapi-extract.yaml",
+    "ticketmaster": "events/ticketmaster-discovery-extract.json",
 }
 RELAXATIONS = (
     "square: OpenAPI 3.0 nullable -> null allowed",
@@ -47,7 +60,80 @@ RELAXATIONS = (
     "open-meteo: null allowed inside daily/hourly data arrays",
     "open-meteo: multi-location responses are arrays of the single-location object",
     "predicthq: EventsResponse.next/previous, Event.timezone, Event.local_rank may be null",
+    "nws: points Feature may carry @bundle",
+    "nws: forecast periods may carry probabilityOfPrecipitation, dewpoint, relativeHumidity",
+    "ticketmaster: 200 is the HAL envelope {_links, _embedded.events, page}",
+    "ticketmaster: localTime is an HH:mm:ss string",
 )
+TICKETMASTER_PATH = "/discovery/v2/events.json"
+TICKETMASTER_PAGE = {
+    "type": "object",
+    "required": ["_links", "page"],
+    "additionalProperties": False,
+    "properties": {
+        "_links": {"type": "object"},
+        "_embedded": {
+            "type": "object",
+            "required": ["events"],
+            "properties": {
+                "events": {"type": "array", "minItems": 1, "items": {"$ref": "#/definitions/Event"}}
+            },
+        },
+        "page": {
+            "type": "object",
+            "required": ["size", "totalElements", "totalPages", "number"],
+            "properties": {
+                name: {"type": "integer", "minimum": 0}
+                for name in ("size", "totalElements", "totalPages", "number")
+            },
+        },
+    },
+}
+TICKETMASTER_ERROR = {
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["fault"],
+            "additionalProperties": False,
+            "properties": {
+                "fault": {
+                    "type": "object",
+                    "required": ["faultstring", "detail"],
+                    "properties": {
+                        "faultstring": {"type": "string"},
+                        "detail": {
+                            "type": "object",
+                            "required": ["errorcode"],
+                            "properties": {"errorcode": {"type": "string"}},
+                        },
+                    },
+                }
+            },
+        },
+        {
+            "type": "object",
+            "required": ["errors"],
+            "additionalProperties": False,
+            "properties": {
+                "errors": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["code", "detail", "status"],
+                        "properties": {
+                            "code": {"type": "string", "pattern": "^DIS[0-9]{4}$"},
+                            "detail": {"type": "string"},
+                            "status": {"type": "string"},
+                            "_links": {"type": "object"},
+                        },
+                    },
+                }
+            },
+        },
+    ]
+}
+JSON_CONTENT_TYPES = ("application/json", "application/geo+json", "application/problem+json")
 SQUARE_ERROR_ENVELOPE = {
     "type": "object",
     "required": ["errors"],
@@ -58,19 +144,28 @@ SQUARE_ERROR_ENVELOPE = {
 ERROR_SCHEMA = {"open-meteo": "Error", "predicthq": "ErrorResponse"}
 
 
-def api_samples_dir() -> Path:
-    """`shared/api-samples`: from $MARKETPREP_API_SAMPLES, else the `shared/` folder beside the
-    repository (where the project's machines and CI lay it)."""
-    if configured := os.environ.get(API_SAMPLES_ENV):
+def _shared(folder: str, env: str, what: str) -> Path:
+    """`shared/<folder>`: from $env, else the `shared/` folder beside the repository (where the
+    project's machines and CI lay it)."""
+    if configured := os.environ.get(env):
         return Path(configured)
     for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "api-samples"
+        candidate = parent / "shared" / folder
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(
-        "shared/api-samples was not found beside the repository; set "
-        f"{API_SAMPLES_ENV} to the folder holding the providers' OpenAPI extracts"
+        f"shared/{folder} was not found beside the repository; set {env} to the folder {what}"
     )
+
+
+def api_samples_dir() -> Path:
+    """`shared/api-samples`: the providers' spec extracts and recorded exchanges."""
+    return _shared("api-samples", API_SAMPLES_ENV, "holding the providers' OpenAPI extracts")
+
+
+def datasets_dir() -> Path:
+    """`shared/datasets`: real public data (e.g. seattle-weather.csv) for tests."""
+    return _shared("datasets", DATASETS_ENV, "holding the shared datasets")
 
 
 def _walk(node: Any) -> Iterator[dict[str, Any]]:
@@ -119,6 +214,19 @@ def _relax(provider: str, spec: dict[str, Any]) -> None:
             ("Event", "local_rank"),
         ):
             _allow_null(schemas[name]["properties"][field])
+    if provider == "nws":
+        schemas = spec["components"]["schemas"]
+        schemas["GeoJsonFeature"]["properties"]["@bundle"] = {"type": "object"}
+        quantity = {"$ref": "#/components/schemas/QuantitativeValue"}
+        for name in ("probabilityOfPrecipitation", "dewpoint", "relativeHumidity"):
+            schemas["GridpointForecastPeriod"]["properties"][name] = dict(quantity)
+    if provider == "ticketmaster":
+        spec["paths"][TICKETMASTER_PATH]["get"]["responses"]["200"]["schema"] = TICKETMASTER_PAGE
+        clock = {"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}:[0-9]{2}$"}
+        for name in ("StartDates", "EndDates"):
+            properties = spec["definitions"][name]["properties"]
+            if "localTime" in properties:
+                properties["localTime"] = dict(clock)
 
 
 @functools.cache
@@ -134,7 +242,7 @@ def _load(provider: str, relaxed: bool) -> dict[str, Any]:
 
 
 def load_spec(provider: str, relaxed: bool = True) -> dict[str, Any]:
-    """The provider's OpenAPI extract ("square", "open-meteo" or "predicthq"), a fresh copy."""
+    """The provider's spec extract (a key of SPEC_FILES), a fresh copy."""
     return copy.deepcopy(_load(provider, relaxed))
 
 
@@ -185,10 +293,18 @@ _Validator = validators.extend(Draft202012Validator, {"enum": _fast_enum})
 @functools.cache
 def _validator(provider: str, pointer: str, relaxed: bool) -> Any:
     spec = _load(provider, relaxed)
-    target = SQUARE_ERROR_ENVELOPE if pointer == "square-error" else _resolve(spec, pointer)
+    fixed = {"square-error": SQUARE_ERROR_ENVELOPE, "ticketmaster-error": TICKETMASTER_ERROR}
+    target = fixed[pointer] if pointer in fixed else _resolve(spec, pointer)
     schema = _inline(target, spec)
-    # Keep the components beside the schema so the recursive refs left still resolve.
-    return _Validator({"allOf": [schema], "components": spec.get("components", {})})
+    # Keep the components (OpenAPI 3) or definitions (Swagger 2) beside the schema so the
+    # recursive refs left still resolve.
+    return _Validator(
+        {
+            "allOf": [schema],
+            "components": spec.get("components", {}),
+            "definitions": spec.get("definitions", {}),
+        }
+    )
 
 
 def _escape(segment: str) -> str:
@@ -196,8 +312,10 @@ def _escape(segment: str) -> str:
 
 
 def validate_schema(provider: str, name: str, instance: Any, relaxed: bool = True) -> None:
-    """Validate against `components.schemas.<name>` (e.g. "Order", "Event")."""
-    _validator(provider, f"/components/schemas/{_escape(name)}", relaxed).validate(instance)
+    """Validate against `components.schemas.<name>` (e.g. "Order", "Event"), or a Swagger 2
+    extract's `definitions.<name>`."""
+    section = "definitions" if "definitions" in _load(provider, relaxed) else "components/schemas"
+    _validator(provider, f"/{section}/{_escape(name)}", relaxed).validate(instance)
 
 
 def _response_pointer(provider: str, method: str, path: str, status: int, relaxed: bool) -> str:
@@ -206,26 +324,24 @@ def _response_pointer(provider: str, method: str, path: str, status: int, relaxe
         raise KeyError(f"{provider} extract has no path {path!r}: {sorted(spec['paths'])}")
     method = method.lower()
     responses = spec["paths"][path][method]["responses"]
-    response = responses.get(str(status), {})
-    if "application/json" in response.get("content", {}):
-        return "/".join(
-            [
-                "",
-                "paths",
-                _escape(path),
-                method,
-                "responses",
-                str(status),
-                "content",
-                "application~1json",
-                "schema",
-            ]
-        )
+    pointer = "/".join(["", "paths", _escape(path), method, "responses"])
+    key = str(status) if str(status) in responses else "default" if status >= 400 else None
+    response = responses.get(key, {}) if key else {}
+    if key:
+        pointer += f"/{key}"
+    if "$ref" in response:  # a shared response under components/responses
+        pointer = response["$ref"].lstrip("#")
+        response = _resolve(spec, response["$ref"])
+    if "schema" in response and status < 400:  # Swagger 2 puts the schema on the response
+        return f"{pointer}/schema"
+    for content_type in JSON_CONTENT_TYPES:
+        if content_type in response.get("content", {}):
+            return f"{pointer}/content/{_escape(content_type)}/schema"
     if status < 400:
         raise KeyError(f"{provider} {method.upper()} {path} declares no {status} response")
     # Error statuses the extract leaves undocumented use the provider's error envelope.
-    if provider == "square":
-        return "square-error"
+    if provider in ("square", "ticketmaster"):
+        return f"{provider}-error"
     return f"/components/schemas/{ERROR_SCHEMA[provider]}"
 
 

@@ -13,13 +13,19 @@ unless `include_deleted_objects` is explicitly false.
 from __future__ import annotations
 
 import base64
+import copy
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
+import jsonschema
+
 from sandbox.fake_http import RecordedRequest, Reply
+from sandbox.spec import load_spec, validate_response, validate_schema
 from sandbox.world import Vendor, World
 
 SQUARE_VERSION = "2025-08-20"
@@ -78,6 +84,64 @@ STANDARD_ERRORS = {
     503: ("API_ERROR", "SERVICE_UNAVAILABLE", "Service unavailable."),
     504: ("API_ERROR", "GATEWAY_TIMEOUT", "Gateway timeout."),
 }
+
+
+# 401 codes for a token Square no longer accepts; details as Square words them.
+TOKEN_ERRORS = {
+    "ACCESS_TOKEN_EXPIRED": "The access token has expired.",
+    "ACCESS_TOKEN_REVOKED": "The access token has been revoked.",
+}
+
+
+@functools.cache
+def _spec_operations() -> frozenset[tuple[str, str]]:
+    paths = load_spec("square")["paths"]
+    return frozenset((path, method) for path, item in paths.items() for method in item)
+
+
+def spec_problem(method: str, path: str, reply: Reply) -> str | None:
+    """Why this reply does not match the Square spec extract, or None when it does. Operations
+    the extract lacks can only answer errors; those must be Square's error envelope."""
+    body = reply.body
+    if not isinstance(body, dict):
+        return f"{method} {path} {reply.status}: body is not a JSON object"
+    where = f"{method} {path} {reply.status}"
+    orders = body.get("orders")
+    if path == "/v2/orders/search" and isinstance(orders, list):
+        # Orders are checked one by one, each distinct order once: a test session sends the
+        # same simulated orders many times, and a full page takes a second to check.
+        for index, order in enumerate(orders):
+            problem = _order_problem(order)
+            if problem:
+                return f"{where}: orders/{index}/{problem}"
+        body = body | {"orders": []}
+    try:
+        if (path, method.lower()) in _spec_operations():
+            validate_response("square", method, path, reply.status, body)
+        else:
+            for error in body.get("errors") or [None]:
+                validate_schema("square", "Error", error)
+    except jsonschema.ValidationError as exc:
+        return f"{where}: {_pointer(exc)}: {exc.message}"
+    return None
+
+
+_CHECKED_ORDERS: dict[bytes, str | None] = {}
+
+
+def _order_problem(order: Any) -> str | None:
+    digest = hashlib.sha1(json.dumps(order, sort_keys=True).encode()).digest()
+    if digest not in _CHECKED_ORDERS:
+        try:
+            validate_schema("square", "Order", order)
+            _CHECKED_ORDERS[digest] = None
+        except jsonschema.ValidationError as exc:
+            _CHECKED_ORDERS[digest] = f"{_pointer(exc)}: {exc.message}"
+    return _CHECKED_ORDERS[digest]
+
+
+def _pointer(error: jsonschema.ValidationError) -> str:
+    return "/".join(str(part) for part in error.absolute_path) or "(body)"
 
 
 class SquareError(Exception):
@@ -141,17 +205,37 @@ class _OrderIndex:
 
 
 class SquareApp:
-    """Request handler for the fake Square API over a simulated world."""
+    """Request handler for the fake Square API over a simulated world.
+
+    Knobs tests may turn: `catalog_page_size`; `max_page_orders` (SearchOrders pages hold at
+    most this many orders, fewer than `limit`, as Square's may); `invalidate_cursors()`;
+    `revoke(token, code)`; `validate_replies` (check every reply against the spec extract and
+    record the failures in `spec_violations`); `alter_orders` (a function applied to every
+    order page's orders before it is sent, to show the validation catches a drift).
+    """
 
     def __init__(self, world: World) -> None:
         self.world = world
         self.catalog_page_size = 100
+        self.max_page_orders: int | None = None
         self.cursor_epoch = 0
+        self.validate_replies = False
+        self.spec_violations: list[str] = []
+        self.alter_orders: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
+        self._revoked: dict[str, str] = {}
         self._indexes: dict[str, _OrderIndex] = {}
+        self._searches: dict[str, tuple[_OrderIndex, str, list[dict[str, Any]]]] = {}
 
     def invalidate_cursors(self) -> None:
         """Make every cursor handed out so far stale (400 INVALID_CURSOR), as Square's expire."""
         self.cursor_epoch += 1
+
+    def revoke(self, access_token: str, code: str = "ACCESS_TOKEN_REVOKED") -> None:
+        """Answer every later request made with this token 401 `code` (ACCESS_TOKEN_REVOKED when
+        the seller disconnected the app, ACCESS_TOKEN_EXPIRED when an OAuth token ran out)."""
+        if code not in TOKEN_ERRORS:
+            raise ValueError(f"code {code!r} is not one of {sorted(TOKEN_ERRORS)}")
+        self._revoked[access_token] = code
 
     def __call__(self, request: RecordedRequest) -> Reply:
         version = request.header("Square-Version") or SQUARE_VERSION
@@ -167,6 +251,10 @@ class SquareApp:
         except SquareError as error:
             reply = error.reply()
         reply.headers.setdefault("Square-Version", version)
+        if self.validate_replies:
+            problem = spec_problem(request.method, request.path, reply)
+            if problem:
+                self.spec_violations.append(problem)
         return reply
 
     def _route(self, request: RecordedRequest) -> Reply:
@@ -188,6 +276,9 @@ class SquareApp:
     def _vendor(self, request: RecordedRequest) -> Vendor:
         auth = request.header("Authorization") or ""
         scheme, _, token = auth.partition(" ")
+        if scheme == "Bearer" and token in self._revoked:
+            code = self._revoked[token]
+            raise SquareError(401, code, TOKEN_ERRORS[code])
         for vendor in self.world.vendors:
             if scheme == "Bearer" and token and token == vendor.access_token:
                 return vendor
@@ -306,11 +397,52 @@ class SquareApp:
             )
         request_key = {k: v for k, v in body.items() if k != "cursor"}
         offset = self._offset(vendor, request_key, body.get("cursor"))
+        ordered = self._matches(
+            vendor, locations, states, sources, field, start, end, (sort_field, sort_order)
+        )
+        size = limit if self.max_page_orders is None else min(limit, self.max_page_orders)
+        page = ordered[offset : offset + size]
+        if self.alter_orders is not None:
+            page = self.alter_orders(copy.deepcopy(page))
 
+        out: dict[str, Any] = {}
+        if page and body.get("return_entries"):
+            out["order_entries"] = [
+                {"order_id": o["id"], "location_id": o["location_id"], "version": o["version"]}
+                for o in page
+            ]
+        elif page:
+            out["orders"] = page
+        # More to come, or (as Square does) a full last page: a cursor to an empty `{}` page.
+        if offset + len(page) < len(ordered) or len(page) == limit:
+            out["cursor"] = self._cursor(vendor, request_key, offset + len(page))
+        return Reply(200, out)
+
+    def _matches(
+        self,
+        vendor: Vendor,
+        locations: list[str],
+        states: set[str] | None,
+        sources: list[str] | None,
+        field: str | None,
+        start: int,
+        end: int,
+        sort: tuple[str, str],
+    ) -> list[dict[str, Any]]:
+        """The orders a query selects, in its order. Paging asks the same query again and again,
+        so the last answer per vendor is kept until its orders change."""
+        index = self._index(vendor)
+        key = json.dumps(
+            [sorted(locations), sorted(states or []), sources, field, start, end, sort]
+        )
+        cached = self._searches.get(vendor.vendor_id)
+        if cached is not None and cached[0] is index and cached[1] == key:
+            return cached[2]
+        sort_field, sort_order = sort
         wanted = set(locations)
-        key = sort_field.lower()
+        by = sort_field.lower()
         matches = []
-        for stamps, order in self._index(vendor).rows:
+        for stamps, order in index.rows:
             if order["location_id"] not in wanted:
                 continue
             if states and order.get("state") not in states:
@@ -321,24 +453,13 @@ class SquareApp:
                 moment = stamps[field]
                 if moment is None or moment < start or moment > end:
                     continue
-            matches.append((stamps[key], order))
+            matches.append((stamps[by], order))
         # Orders without the sorted timestamp go last, whatever the direction.
         dated = [m for m in matches if m[0] is not None]
         dated.sort(key=lambda m: (m[0], m[1]["id"]), reverse=sort_order == "DESC")
-        ordered = dated + [m for m in matches if m[0] is None]
-        page = [order for _, order in ordered[offset : offset + limit]]
-
-        out: dict[str, Any] = {}
-        if page and body.get("return_entries"):
-            out["order_entries"] = [
-                {"order_id": o["id"], "location_id": o["location_id"], "version": o["version"]}
-                for o in page
-            ]
-        elif page:
-            out["orders"] = page
-        if len(page) == limit:
-            out["cursor"] = self._cursor(vendor, request_key, offset + limit)
-        return Reply(200, out)
+        ordered = [order for _, order in dated] + [o for stamp, o in matches if stamp is None]
+        self._searches[vendor.vendor_id] = (index, key, ordered)
+        return ordered
 
     def _time_filter(self, time_filter: Any) -> tuple[str | None, int, int]:
         fields = [f for f in ("created_at", "updated_at", "closed_at") if time_filter.get(f)]

@@ -7,7 +7,14 @@ so a failure mid-stream arrives as a truncated 200); server hints (`Retry-After-
 any other 4xx fails at once with the provider's error code.
 
 Messages name the provider, the method and the URL path only: tokens travel in headers and some
-providers take keys in the query string, so neither is ever put into an error.
+providers take keys in the query string, so neither is ever put into an error. A key that a
+provider echoes back in an error body (Ticketmaster's quota fault names the key) is scrubbed too,
+when the client is told about it (`secrets`).
+
+A 200 whose body decodes but is still unusable can be retried as well: `request_json(check=...)`
+runs the caller's check inside the retry loop, and a retryable SourceError from it counts as one
+failed attempt. The body of a response that stayed bad is kept on the error (`payload`) so the
+caller can quarantine it.
 """
 
 from __future__ import annotations
@@ -32,8 +39,13 @@ TRANSIENT_EXCEPTIONS = (
 )
 
 # A provider-specific reading of a throttled response: (provider's error detail, now) -> seconds
-# until its limit resets, or None to fall back to backoff. Past max_wait, the call fails fast.
+# until its limit resets, or None to fall back to backoff. Past max_wait, the call fails fast; a
+# hint may also raise SourceError itself for a limit no wait can cure within the job (a daily quota).
 ThrottleHint = Callable[[str | None, datetime], float | None]
+# Checks a decoded body; raises SourceError (retryable when asking again may help) if unusable.
+BodyCheck = Callable[[Any], None]
+PAYLOAD_LIMIT = 1_000_000  # characters of a bad body kept for quarantine
+Decoder = Callable[[bytes], Any]
 
 
 class SourceError(Exception):
@@ -47,12 +59,15 @@ class SourceError(Exception):
         status: int | None = None,
         code: str | None = None,
         retryable: bool = False,
+        payload: str | None = None,
     ) -> None:
         super().__init__(message)
         self.provider = provider
         self.status = status
         self.code = code
         self.retryable = retryable
+        # The body of a response that arrived but could not be used, for quarantine.
+        self.payload = payload
 
 
 def _utc_now() -> datetime:
@@ -81,6 +96,7 @@ class HttpClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = _utc_now,
         session: requests.Session | None = None,
+        secrets: tuple[str, ...] = (),
     ) -> None:
         if max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {max_retries}")
@@ -95,6 +111,7 @@ class HttpClient:
         self.sleep = sleep
         self.clock = clock
         self.session = session or requests.Session()
+        self.secrets = tuple(secret for secret in secrets if secret)
 
     def close(self) -> None:
         self.session.close()
@@ -108,35 +125,60 @@ class HttpClient:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         throttle_hint: ThrottleHint | None = None,
+        decode: Decoder | None = None,
+        check: BodyCheck | None = None,
     ) -> Any:
-        """Send the request (retrying transient failures) and return the decoded JSON body."""
+        """Send the request (retrying transient failures) and return the decoded JSON body.
+
+        `decode` replaces `response.json()` (bytes in, value out); a ValueError it raises means
+        the body was cut short, like any other undecodable 200.
+        `check`, if given, vets the decoded body; a retryable SourceError from it is retried like
+        a truncated body, any other is raised at once.
+        """
         where = f"{method} {urlsplit(url).path}"
         attempt = 0
         while True:
-            outcome = self._attempt(method, url, where, params, json, headers, throttle_hint)
+            try:
+                outcome = self._attempt(
+                    method, url, where, params, json, headers, throttle_hint, decode
+                )
+                if check is not None and not isinstance(outcome, _Retry):
+                    try:
+                        check(outcome)
+                    except SourceError as exc:
+                        if not exc.retryable:
+                            raise
+                        outcome = _Retry(exc)
+            except SourceError as exc:
+                raise self._scrubbed(exc) from None
             if not isinstance(outcome, _Retry):
                 return outcome
             failure = outcome.failure
             if attempt == self.max_retries:
-                raise SourceError(
-                    f"{failure} (gave up after {attempt + 1} attempts)",
-                    provider=self.provider,
-                    status=failure.status,
-                    code=failure.code,
-                    retryable=True,
+                raise self._scrubbed(
+                    SourceError(
+                        f"{failure} (gave up after {attempt + 1} attempts)",
+                        provider=self.provider,
+                        status=failure.status,
+                        code=failure.code,
+                        retryable=True,
+                        payload=failure.payload,
+                    )
                 )
             delay = outcome.delay
             if delay is None:
                 delay = self._backoff(attempt)
             elif delay > self.max_wait:
                 # Not retryable: within this job's patience, trying again cannot succeed.
-                raise SourceError(
-                    f"{failure}; the limit resets in {delay:.0f} s, more than the "
-                    f"{self.max_wait:.0f} s this job waits: run it again after that",
-                    provider=self.provider,
-                    status=failure.status,
-                    code=failure.code,
-                    retryable=False,
+                raise self._scrubbed(
+                    SourceError(
+                        f"{failure}; the limit resets in {delay:.0f} s, more than the "
+                        f"{self.max_wait:.0f} s this job waits: run it again after that",
+                        provider=self.provider,
+                        status=failure.status,
+                        code=failure.code,
+                        retryable=False,
+                    )
                 )
             self.sleep(delay)
             attempt += 1
@@ -150,6 +192,7 @@ class HttpClient:
         json: Any,
         headers: Mapping[str, str] | None,
         throttle_hint: ThrottleHint | None,
+        decode: Decoder | None = None,
     ) -> Any:
         """The decoded body, a `_Retry`, or a raised SourceError when retrying cannot help."""
         try:
@@ -167,7 +210,7 @@ class HttpClient:
         status = response.status_code
         if response.ok:
             try:
-                return response.json()
+                return decode(response.content) if decode else response.json()
             except ValueError:
                 return _Retry(
                     SourceError(
@@ -177,6 +220,7 @@ class HttpClient:
                         status=status,
                         code="INVALID_JSON",
                         retryable=True,
+                        payload=response.text[:PAYLOAD_LIMIT],
                     )
                 )
         code, detail = describe_error_body(response)
@@ -196,6 +240,25 @@ class HttpClient:
         if delay is None and throttle_hint is not None:
             delay = throttle_hint(detail, self.clock())
         return _Retry(failure, delay)
+
+    def _scrubbed(self, error: SourceError) -> SourceError:
+        """The error with every configured secret replaced, in its message and its payload."""
+        if not self.secrets:
+            return error
+        message, payload = str(error), error.payload
+        for secret in self.secrets:
+            message = message.replace(secret, "<redacted>")
+            if payload is not None:
+                payload = payload.replace(secret, "<redacted>")
+        # The same class, so callers can still tell e.g. a daily quota from other failures.
+        return type(error)(
+            message,
+            provider=error.provider,
+            status=error.status,
+            code=error.code,
+            retryable=error.retryable,
+            payload=payload,
+        )
 
     def _backoff(self, attempt: int) -> float:
         # ±10 % jitter (as Square's SDK) keeps parallel jobs from retrying in lockstep.

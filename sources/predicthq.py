@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -107,6 +108,7 @@ class PredictHQClient:
                 provider="predicthq",
                 status=200,
                 retryable=True,
+                payload=json.dumps(body, ensure_ascii=False),
             )
         return body
 

@@ -6,13 +6,18 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from sources.http import HttpClient, SourceError
 from sources.timeparse import format_rfc3339
 
 MAX_LOCATIONS_PER_SEARCH = 10  # SearchOrders rejects more location_ids
 BATCH_RETRIEVE_CHUNK = 1000
+MAX_ORDERS_PER_PAGE = 1000
 SORT_FIELDS = ("CREATED_AT", "UPDATED_AT", "CLOSED_AT")
 CLOSED_STATES = frozenset({"COMPLETED", "CANCELED"})
+# Only closed orders are history: an open order is loaded when it closes, which updates it.
+CLOSED_ORDER_STATES = ("COMPLETED", "CANCELED")
 # A stale cursor means "start the window again"; more restarts than this means the data is
 # changing faster than we can page it, and the next scheduled run is the better retry.
 MAX_CURSOR_RESTARTS = 2
@@ -36,10 +41,13 @@ class SquareClient:
         }
         self._http = http or HttpClient("square")
 
+    def close(self) -> None:
+        self._http.close()
+
     def list_locations(self) -> list[dict]:
         """Every location of the account, active or not (ListLocations is not paginated)."""
         body = self._call("GET", "/v2/locations")
-        return list(body.get("locations") or [])
+        return _objects(body, "locations", "GET /v2/locations")
 
     def list_catalog(self, types: str = "ITEM,ITEM_VARIATION,CATEGORY") -> Iterator[dict]:
         """Catalog objects of the given types, following the cursor; deleted objects are absent."""
@@ -48,9 +56,12 @@ class SquareClient:
         while True:
             params = {"types": types} | ({"cursor": cursor} if cursor else {})
             body = self._call("GET", "/v2/catalog/list", params=params)
-            for obj in body.get("objects") or []:
-                if obj["id"] not in seen:
-                    seen.add(obj["id"])
+            for obj in _objects(body, "objects", "GET /v2/catalog/list"):
+                object_id = obj.get("id") if isinstance(obj, dict) else None
+                if object_id is None or object_id not in seen:
+                    # An object without an id is passed on, for the parser to quarantine.
+                    if object_id is not None:
+                        seen.add(object_id)
                     yield obj
             cursor = body.get("cursor")
             if not cursor:
@@ -71,27 +82,33 @@ class SquareClient:
                     "include_deleted_objects": True,
                 },
             )
-            for obj in [*(body.get("objects") or []), *(body.get("related_objects") or [])]:
-                found.setdefault(obj["id"], obj)
+            where = "POST /v2/catalog/batch-retrieve"
+            for obj in [
+                *_objects(body, "objects", where),
+                *_objects(body, "related_objects", where),
+            ]:
+                found.setdefault(obj.get("id") if isinstance(obj, dict) else id(obj), obj)
         return list(found.values())
 
-    def search_orders(
+    def search_order_pages(
         self,
         location_ids: list[str],
         start_at: datetime,
         end_at: datetime,
         *,
-        field: str = "CLOSED_AT",
-        states: tuple[str, ...] = ("COMPLETED",),
-        limit: int = 500,
-    ) -> Iterator[dict]:
-        """Orders whose `field` timestamp lies in [start_at, end_at] (Square includes both ends),
-        oldest first, each order id once.
+        field: str = "UPDATED_AT",
+        states: tuple[str, ...] = CLOSED_ORDER_STATES,
+        limit: int = MAX_ORDERS_PER_PAGE,
+    ) -> Iterator[list[dict]]:
+        """Pages of orders whose `field` timestamp lies in [start_at, end_at] (Square includes both
+        ends), oldest first, one page in memory at a time.
 
         Pages are requested with the identical body plus the previous cursor, until a response
-        has no cursor: a short or empty page does not mean the end. An order that moves between
-        pages while we read is yielded once, in the version first seen; the next overlapping
-        sync picks up later versions.
+        has no cursor: a short or empty page does not mean the end. A stale cursor
+        (INVALID_CURSOR) starts the window over from `start_at`, the caller's last committed
+        watermark. Pages are not snapshots, so an order can come back on a later page or after a
+        restart, possibly in a newer version: the caller upserts by id and version instead of
+        this client remembering every id it has seen (which would grow with the history).
         """
         if field not in SORT_FIELDS:
             raise ValueError(f"field {field!r} is not one of {SORT_FIELDS}")
@@ -100,8 +117,8 @@ class SquareClient:
                 f"states {states} include open ones; Square sorts by CLOSED_AT only for "
                 f"{sorted(CLOSED_STATES)}"
             )
-        if not 1 <= limit <= 1000:
-            raise ValueError(f"limit {limit} is outside Square's 1..1000")
+        if not 1 <= limit <= MAX_ORDERS_PER_PAGE:
+            raise ValueError(f"limit {limit} is outside Square's 1..{MAX_ORDERS_PER_PAGE}")
         query = {
             "filter": {
                 "date_time_filter": {
@@ -115,7 +132,6 @@ class SquareClient:
             # Square rejects a sort field that differs from the date filter's field.
             "sort": {"sort_field": field, "sort_order": "ASC"},
         }
-        seen: set[str] = set()
         for start in range(0, len(location_ids), MAX_LOCATIONS_PER_SEARCH):
             body = {
                 "location_ids": location_ids[start : start + MAX_LOCATIONS_PER_SEARCH],
@@ -123,15 +139,9 @@ class SquareClient:
                 "limit": limit,
                 "return_entries": False,
             }
-            for order in self._search_pages(body):
-                order_id = order.get("id")
-                if order_id in seen:
-                    continue
-                if order_id is not None:
-                    seen.add(order_id)
-                yield order
+            yield from self._search_pages(body)
 
-    def _search_pages(self, body: dict[str, Any]) -> Iterator[dict]:
+    def _search_pages(self, body: dict[str, Any]) -> Iterator[list[dict]]:
         restarts = 0
         cursor: str | None = None
         while True:
@@ -142,11 +152,10 @@ class SquareClient:
                 stale_cursor = exc.code == "INVALID_CURSOR" and cursor is not None
                 if not stale_cursor or restarts == MAX_CURSOR_RESTARTS:
                     raise
-                # The caller dedupes by id, so starting over yields only what we had not seen.
                 restarts += 1
                 cursor = None
                 continue
-            yield from page.get("orders") or []
+            yield _objects(page, "orders", "POST /v2/orders/search")
             cursor = page.get("cursor")
             if not cursor:
                 return
@@ -160,7 +169,12 @@ class SquareClient:
         json: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         body = self._http.request_json(
-            method, self._base_url + path, params=params, json=json, headers=self._headers
+            method,
+            self._base_url + path,
+            params=params,
+            json=json,
+            headers=self._headers,
+            decode=orjson.loads,
         )
         if not isinstance(body, dict):
             raise SourceError(
@@ -171,9 +185,10 @@ class SquareClient:
         errors = body.get("errors")
         if errors:
             # Square may report failure inside a 200; the data in such a body is incomplete.
-            first = errors[0] if isinstance(errors[0], dict) else {}
-            details = "; ".join(
-                f"{e.get('code')}: {e.get('detail')}" for e in errors if isinstance(e, dict)
+            listed = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+            first = listed[0] if listed else {}
+            details = "; ".join(f"{e.get('code')}: {e.get('detail')}" for e in listed) or repr(
+                errors
             )
             raise SourceError(
                 f"square: {method} {path} returned errors in a successful response: {details}",
@@ -183,3 +198,16 @@ class SquareClient:
                 retryable=False,
             )
         return body
+
+
+def _objects(body: dict[str, Any], name: str, where: str) -> list[Any]:
+    """A list field of a response (absent means empty). Anything else is a broken response;
+    the items themselves are checked by the parsers, which quarantine the bad ones."""
+    values = body.get(name) or []
+    if not isinstance(values, list):
+        raise SourceError(
+            f"square: {where} returned `{name}` as a JSON {type(values).__name__}, not a list",
+            provider="square",
+            retryable=False,
+        )
+    return values

@@ -1,22 +1,26 @@
-"""Square wire objects → rows of raw.square_locations, raw.square_catalog, raw.square_orders and
-raw.square_order_line_items (data_contracts/tables). Money stays in integer minor units and
-quantities are `Decimal`s, exactly as Square wrote them.
+"""Square wire objects → rows of raw.square_locations, raw.square_catalog, raw.square_orders,
+raw.square_order_line_items and raw.square_order_returns (data_contracts/tables). Money stays in
+integer minor units and quantities are `Decimal`s, exactly as Square wrote them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sources.markets import market_id_for
 from sources.records import MalformedRecord, to_json
 from sources.timeparse import parse_rfc3339
 
-__all__ = ["MalformedRecord", "catalog_rows", "location_row", "order_rows"]
+__all__ = ["MalformedRecord", "OrderRows", "catalog_rows", "location_row", "order_rows"]
 
+# How Square writes every timestamp (UTC, `Z`, milliseconds or none); anything else takes the
+# general RFC 3339 reader.
+_SQUARE_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
 # MeasurementUnit holds exactly one of these; generic_unit ("UNIT") means a plain count.
 _UNIT_FIELDS = ("weight_unit", "volume_unit", "length_unit", "area_unit", "time_unit")
 
@@ -24,10 +28,12 @@ _UNIT_FIELDS = ("weight_unit", "volume_unit", "length_unit", "area_unit", "time_
 def location_row(vendor_id: str, location: dict, ingested_at: datetime) -> dict:
     """One raw.square_locations row. A location without coordinates or time zone cannot be placed
     at a market or a market day, so it is malformed."""
+    if not isinstance(location, dict):
+        raise MalformedRecord("Square location", None, "is not an object", location)
     location_id = location.get("id")
 
     def bad(problem: str) -> MalformedRecord:
-        return MalformedRecord("Square location", location_id, problem)
+        return MalformedRecord("Square location", location_id, problem, location)
 
     coordinates = location.get("coordinates") or {}
     latitude, longitude = coordinates.get("latitude"), coordinates.get("longitude")
@@ -81,6 +87,14 @@ def catalog_rows(
             variations[variation.get("id")] = variation
 
     for obj in objects:
+        if not isinstance(obj, dict) or not obj.get("id"):
+            problem = MalformedRecord(
+                "Square catalog object", None, "is not an object with an id", obj
+            )
+            if on_malformed is None:
+                raise problem
+            on_malformed(problem)
+            continue
         kind = obj.get("type")
         if kind == "ITEM":
             items[obj.get("id")] = obj
@@ -112,7 +126,7 @@ def _catalog_row(
     variation_id = variation.get("id")
 
     def bad(problem: str) -> MalformedRecord:
-        return MalformedRecord("Square catalog variation", variation_id, problem)
+        return MalformedRecord("Square catalog variation", variation_id, problem, variation)
 
     data = variation.get("item_variation_data") or {}
     item_id = data.get("item_id")
@@ -152,29 +166,48 @@ def _category_id(item_data: dict) -> str | None:
     return item_data.get("category_id")
 
 
+class OrderRows(NamedTuple):
+    """What one Square order becomes: its raw.square_orders row, the raw.square_order_line_items
+    rows of what it sold, and the raw.square_order_returns rows of what it took back."""
+
+    order: dict
+    lines: list[dict]
+    returns: list[dict]
+
+
 def order_rows(
-    vendor_id: str, order: dict, timezones: dict[str, str], ingested_at: datetime
-) -> tuple[dict, list[dict]]:
-    """The raw.square_orders row and the raw.square_order_line_items rows of one order.
+    vendor_id: str, order: Any, timezones: dict[str, str], ingested_at: datetime
+) -> OrderRows:
+    """The rows of one order, exactly as Square wrote it (returns are netted later, in dbt).
 
     `timezones` maps location id → IANA zone; market_date is the local day of closed_at (or of
-    created_at for orders that never closed) at the order's location.
+    created_at for orders that never closed) at the order's location. Square leaves `version`
+    out of orders not created through the Orders API (its spec says so); they get version 0
+    and updated_at decides between two copies of one.
     """
+    if not isinstance(order, dict):
+        raise MalformedRecord(
+            "Square order", None, f"is a JSON {type(order).__name__}, not an object", order
+        )
     order_id = order.get("id")
 
     def bad(problem: str) -> MalformedRecord:
-        return MalformedRecord("Square order", order_id, problem)
+        return MalformedRecord("Square order", order_id, problem, order)
 
-    if not order_id:
+    if not order_id or not isinstance(order_id, str):
         raise bad("has no id")
     location_id = order.get("location_id")
-    if location_id not in timezones:
-        raise bad(f"is at location {location_id!r}, whose time zone is unknown")
+    if not isinstance(location_id, str) or location_id not in timezones:
+        raise bad(
+            f"is at location {location_id!r}, whose time zone is unknown; load the vendor's "
+            "locations, then its quarantined orders load again on the next sync"
+        )
     zone = _zone(timezones[location_id], bad)
-    version = order.get("version")
+    version = order.get("version", 0)
     if not isinstance(version, int) or isinstance(version, bool):
         raise bad(f"has version {version!r}, expected an integer")
-    if not order.get("state"):
+    state = order.get("state")
+    if not state or not isinstance(state, str):
         raise bad("has no state")
     created_at = _timestamp(order.get("created_at"), "created_at", bad)
     updated_at = _timestamp(order.get("updated_at"), "updated_at", bad)
@@ -186,13 +219,13 @@ def order_rows(
         "order_id": order_id,
         "order_version": version,
         "location_id": location_id,
-        "state": order["state"],
+        "state": state,
         "created_at": created_at,
         "updated_at": updated_at,
         "closed_at": closed_at,
         "market_date": market_date,
         "total_amount": _minor_units(total, bad),
-        "currency": (total or {}).get("currency"),
+        "currency": _currency(total),
         "raw_payload": to_json(order),
         "ingested_at": ingested_at,
     }
@@ -200,30 +233,36 @@ def order_rows(
         "vendor_id": vendor_id,
         "order_id": order_id,
         "location_id": location_id,
-        "state": order["state"],
+        "state": state,
         "closed_at": closed_at,
         "market_date": market_date,
         "ingested_at": ingested_at,
     }
-    lines = [_line_row(line, shared, bad) for line in order.get("line_items") or []]
-    return order_row, lines
+    lines = [_line_row(line, shared, bad) for line in _objects(order, "line_items", bad)]
+    returns = [
+        _return_row(line, source, shared, bad)
+        for source in _objects(order, "returns", bad)
+        for line in _objects(source, "return_line_items", bad)
+    ]
+    uids = [row["line_uid"] for row in returns]
+    if len(set(uids)) != len(uids):
+        raise bad("has two return line items with the same uid")
+    return OrderRows(order_row, lines, returns)
+
+
+def _objects(parent: dict, name: str, bad: Callable[[str], MalformedRecord]) -> list[dict]:
+    values = parent.get(name)
+    if not values:
+        return []
+    if type(values) is not list or any(type(v) is not dict for v in values):
+        raise bad(f"has `{name}` that is not a list of objects")
+    return values
 
 
 def _line_row(line: dict, shared: dict, bad: Callable[[str], MalformedRecord]) -> dict:
     uid = line.get("uid")
     if not uid:
         raise bad("has a line item without uid")
-    quantity = line.get("quantity")
-    # Square sends quantities as decimal strings ("2.25" lb); a JSON number has already been
-    # through a float somewhere and may not be the amount that was sold.
-    if not isinstance(quantity, str):
-        raise bad(f"line {uid} has quantity {quantity!r}, expected a decimal string")
-    try:
-        parsed = Decimal(quantity)
-    except InvalidOperation:
-        raise bad(f"line {uid} has quantity {quantity!r}, which is not a decimal number") from None
-    if not parsed.is_finite():
-        raise bad(f"line {uid} has quantity {quantity!r}, which is not a finite number")
     base, gross = line.get("base_price_money"), line.get("gross_sales_money")
     return shared | {
         "line_uid": uid,
@@ -231,16 +270,64 @@ def _line_row(line: dict, shared: dict, bad: Callable[[str], MalformedRecord]) -
         # Absent on older orders (the 2019 ones in Square's own examples); ITEM is the default.
         "item_type": line.get("item_type") or "ITEM",
         "line_name": line.get("name"),
-        "quantity": parsed,
+        "quantity": _quantity(line.get("quantity"), "line", uid, bad),
         "quantity_unit": _quantity_unit(line.get("quantity_unit")),
         "base_price_amount": _minor_units(base, bad),
         "gross_sales_amount": _minor_units(gross, bad),
-        "currency": (base or gross or line.get("total_money") or {}).get("currency"),
+        "currency": _currency(base or gross or line.get("total_money")),
     }
 
 
+def _return_row(
+    line: dict, source: dict, shared: dict, bad: Callable[[str], MalformedRecord]
+) -> dict:
+    uid = line.get("uid")
+    if not uid:
+        raise bad("has a return line item without uid")
+    base, gross = line.get("base_price_money"), line.get("gross_return_money")
+    return shared | {
+        "line_uid": uid,
+        "return_uid": source.get("uid"),
+        # Unset for an unlinked return (no receipt): nothing to net it against.
+        "source_order_id": source.get("source_order_id"),
+        "source_line_uid": line.get("source_line_item_uid"),
+        "catalog_object_id": line.get("catalog_object_id"),
+        "item_type": line.get("item_type") or "ITEM",
+        "line_name": line.get("name"),
+        "quantity": _quantity(line.get("quantity"), "return line", uid, bad),
+        "quantity_unit": _quantity_unit(line.get("quantity_unit")),
+        "base_price_amount": _minor_units(base, bad),
+        "gross_return_amount": _minor_units(gross, bad),
+        "currency": _currency(base or gross or line.get("total_money")),
+    }
+
+
+def _quantity(quantity: Any, kind: str, uid: str, bad: Callable[[str], MalformedRecord]) -> Decimal:
+    # Square sends quantities as decimal strings ("2.25" lb); a JSON number has already been
+    # through a float somewhere and may not be the amount that was sold.
+    if not isinstance(quantity, str):
+        raise bad(f"{kind} {uid} has quantity {quantity!r}, expected a decimal string")
+    try:
+        parsed = Decimal(quantity)
+    except InvalidOperation:
+        raise bad(
+            f"{kind} {uid} has quantity {quantity!r}, which is not a decimal number"
+        ) from None
+    if not parsed.is_finite():
+        raise bad(f"{kind} {uid} has quantity {quantity!r}, which is not a finite number")
+    if parsed < 0:
+        raise bad(f"{kind} {uid} has quantity {quantity!r}; Square quantities are never negative")
+    return parsed
+
+
+def _currency(money: Any) -> str | None:
+    return money.get("currency") if isinstance(money, dict) else None
+
+
 def _quantity_unit(quantity_unit: dict | None) -> str | None:
-    unit = (quantity_unit or {}).get("measurement_unit") or {}
+    if not quantity_unit:  # most lines are counted
+        return None
+    unit = quantity_unit.get("measurement_unit") or {}
     for name in _UNIT_FIELDS:
         if unit.get(name):
             return unit[name]
@@ -249,7 +336,11 @@ def _quantity_unit(quantity_unit: dict | None) -> str | None:
 
 
 def _minor_units(money: Any, bad: Callable[[str], MalformedRecord]) -> int | None:
-    if money is None or money.get("amount") is None:
+    if money is None:
+        return None
+    if not isinstance(money, dict):
+        raise bad(f"has money {money!r}, expected an object with amount and currency")
+    if money.get("amount") is None:
         return None
     amount = money["amount"]
     if not isinstance(amount, int) or isinstance(amount, bool):
@@ -264,6 +355,11 @@ def _timestamp(
         if required:
             raise bad(f"has no {name}")
         return None
+    if isinstance(value, str) and _SQUARE_UTC.fullmatch(value):
+        try:  # Square's own shape, read in C: three per order, a million orders
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass  # a 13th month: the reader below says what is wrong
     try:
         return parse_rfc3339(value)
     except ValueError as exc:

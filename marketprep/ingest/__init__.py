@@ -5,17 +5,18 @@ failure is recorded in its SyncResult instead of stopping the others.
 """
 
 from marketprep.ingest.events import sync_events
+from marketprep.ingest.feeds import market_sites
 from marketprep.ingest.results import SyncResult
 from marketprep.ingest.square import (
     sync_square_catalog,
     sync_square_locations,
     sync_square_orders,
 )
-from marketprep.ingest.weather import market_points, sync_weather
+from marketprep.ingest.weather import sync_weather
 
 __all__ = [
     "SyncResult",
-    "market_points",
+    "market_sites",
     "sync_events",
     "sync_square_catalog",
     "sync_square_locations",

@@ -6,9 +6,12 @@ weeks of market days before RUN_DATE. `SALES_PLAN` is the truth the raw orders a
 from; the tests compare the dbt output against it, never against the raw rows.
 """
 
+import csv
 import json
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+
+from sandbox.spec import datasets_dir
 
 RUN_DATE = date(2024, 7, 1)  # a Monday
 HORIZON_DAYS = 14
@@ -18,7 +21,8 @@ FARM = "green-acres"
 CIDERY = "old-orchard-cidery"  # inactive: history kept, never forecast
 
 UNION = "mkt_union_square"  # Saturdays
-GRAND = "mkt_grand_army"  # Wednesdays
+GRAND = "mkt_grand_army"  # Wednesdays; configured: Wednesdays and Fridays until 07-11
+PIER = "mkt_pier_sundays"  # Sundays in June: a season inferred from a year of sales
 
 SOURDOUGH = "VAR_SOURDOUGH"
 CROISSANT = "VAR_CROISSANT"
@@ -43,10 +47,24 @@ BAKERY_CUSTOM_AMOUNT_SATURDAY = date(2024, 6, 15)
 BAKERY_CANCELED_SATURDAY = date(2024, 6, 22)  # a canceled order of 50 sourdough on top
 FARM_CANCELED_WEDNESDAY = date(2024, 6, 26)  # the only order of the farm at Grand Army that day
 CANCELED_ORDER_IDS = ("canceled-bakery-sourdough", "canceled-farm-eggs")
+# Two sourdough of that Saturday's second order came back the Tuesday after (a linked return):
+# the raw line says RETURNED_UNITS more than SALES_PLAN, the features must not. A farm customer
+# brought eggs back without a receipt (an unlinked return): nothing to net, nothing changes.
+RETURNED_SATURDAY = date(2024, 5, 11)
+RETURNED_UNITS = Decimal(2)
+RETURN_ORDER_IDS = ("return-bakery-sourdough", "return-farm-no-receipt")
 
+# The schedule file configures Grand Army: Wednesdays and Fridays, a season ending 07-11 and a
+# closure on 2024-07-03. Union Square keeps its inferred Saturdays. The pier sold on Sundays in
+# June 2023 and June 2024: its inferred season (06-02 .. 07-02) is over by the horizon.
+GRAND_CLOSED = date(2024, 7, 3)
+GRAND_SEASON = ("04-01", "07-11")
+PIER_SUNDAYS = [date(2023, 6, 4) + timedelta(weeks=k) for k in range(5)] + [
+    date(2024, 6, 2) + timedelta(weeks=k) for k in range(5)
+]
 EXPECTED_UPCOMING = {
     UNION: [date(2024, 7, 6), date(2024, 7, 13)],
-    GRAND: [date(2024, 7, 3), date(2024, 7, 10)],
+    GRAND: [date(2024, 7, 5), date(2024, 7, 10)],
 }
 
 INGESTED_AT = datetime(2024, 7, 1, 5, 0, tzinfo=UTC)
@@ -90,6 +108,7 @@ LOCATIONS = [
         40.7358,
         -73.9912,
     ),
+    (CIDERY, "LOC_CIDERY_PIER", PIER, "Old Orchard Pier", "America/New_York", 40.7032, -74.0170),
 ]
 LOCATION_OF = {(vendor, market): location for vendor, location, market, *_ in LOCATIONS}
 
@@ -121,6 +140,14 @@ EVENTS = [
     (UNION, "EV_CANCELLED_PARADE", "deleted", date(2024, 7, 6), date(2024, 7, 6), 99999),
     (UNION, "EV_BOOK_FAIR", "active", date(2024, 6, 14), date(2024, 6, 16), 1200),
     (UNION, "EV_POPUP_CONCERT", "predicted", date(2024, 6, 15), date(2024, 6, 15), None),
+    (GRAND, "vvTMCONCERT", "active", date(2024, 7, 5), date(2024, 7, 5), None),  # Ticketmaster's
+]
+# Which events source answered, per market and day: PredictHQ for Union Square; for Grand Army
+# PredictHQ failed, Ticketmaster answered up to 07-07, then neither (events unknown).
+EVENTS_STATUS = [
+    (UNION, date(2024, 6, 10), date(2024, 7, 16), "predicthq"),
+    (GRAND, date(2024, 6, 20), date(2024, 7, 7), "ticketmaster"),
+    (GRAND, date(2024, 7, 8), date(2024, 7, 16), None),
 ]
 
 WEATHER_FIRST_DAY = date(2024, 4, 15)
@@ -128,6 +155,30 @@ ARCHIVE_LAST_DAY = date(2024, 6, 30)
 ARCHIVE_NULL_FROM = date(2024, 6, 29)  # the archive lags: its last two days have no values yet
 FORECAST_FIRST_DAY = date(2024, 6, 20)
 FORECAST_LAST_DAY = date(2024, 7, 16)
+# Last summer's archive (both markets), the history climatology averages.
+LAST_SUMMER = (date(2023, 6, 20), date(2023, 7, 31))
+# Open-Meteo's forecast failed for these days: Grand Army fell back to NWS (temperatures only),
+# Union Square to climatology.
+NWS_DAY = (GRAND, date(2024, 7, 10))
+CLIMATOLOGY_DAY = (UNION, date(2024, 7, 13))
+NWS_TEMPS = (25.0, 15.0)
+# Real data through the climatology path: four years of NOAA Seattle weather (shared/datasets)
+# as the archive of a market with no sales, whose planning days no provider covers.
+SEATTLE = "mkt_seattle_noaa"
+
+
+def seattle_weather() -> list[dict]:
+    """seattle-weather.csv as daily values (2012-01-01 .. 2015-12-31; dates written YYYY/MM/DD)."""
+    with (datasets_dir() / "seattle-weather.csv").open(newline="") as handle:
+        return [
+            {
+                "day": datetime.strptime(row["date"], "%Y/%m/%d").date(),
+                "temp_max_c": float(row["temp_max"]),
+                "temp_min_c": float(row["temp_min"]),
+                "precip_mm": float(row["precipitation"]),
+            }
+            for row in csv.DictReader(handle)
+        ]
 
 
 def archive_temp(day: date) -> float:
@@ -162,10 +213,19 @@ def _sales_plan() -> dict[tuple[str, str, str, date], Decimal]:
         if day <= FARM_LAST_DAY_AT_GRAND:
             plan[FARM, GRAND, EGGS, day] = Decimal(15)
     plan[BAKERY, UNION, SOURDOUGH, ONE_OFF_SUNDAY] = Decimal(7)
+    for day in PIER_SUNDAYS:
+        plan[CIDERY, PIER, CIDER, day] = Decimal(6)
     return plan
 
 
 SALES_PLAN = _sales_plan()
+# Vendor feedback on Union Square sourdough: (day, units brought, reported sold out). 4 May sold
+# all 22 brought (inferred sold out), 11 May sold 23 of 30, 27 April was reported sold out.
+FEEDBACK = [
+    (SATURDAYS[2], 22.0, None),
+    (SATURDAYS[3], 30.0, False),
+    (SATURDAYS[1], None, True),
+]
 ATTENDED_DAYS = {(vendor, market, day) for vendor, market, _, day in SALES_PLAN} | {
     (FARM, UNION, FARM_CUSTOM_AMOUNT_ONLY_SATURDAY)
 }
@@ -262,11 +322,63 @@ def _orders_and_lines() -> tuple[list[dict], list[dict]]:
     ):
         add_line(_order(vendor, market, day, order_id, "CANCELED", 2), variation, quantity)
 
+    returned = f"{BAKERY}-{UNION}-{RETURNED_SATURDAY:%Y%m%d}-1"
+    for line in lines:
+        if line["order_id"] == returned and line["catalog_object_id"] == SOURDOUGH:
+            line["quantity"] += RETURNED_UNITS
+            line["gross_sales_amount"] += int(RETURNED_UNITS) * _price(SOURDOUGH)
+    tuesday = RETURNED_SATURDAY + timedelta(days=3)
+    for order_id, (vendor, day) in zip(
+        RETURN_ORDER_IDS, [(BAKERY, tuesday), (FARM, tuesday)], strict=True
+    ):
+        orders[order_id] = _order(vendor, UNION, day, order_id, "COMPLETED", 0)
+
     for order in orders.values():
         order["total_amount"] = sum(
             line["gross_sales_amount"] for line in lines if line["order_id"] == order["order_id"]
         )
     return list(orders.values()), lines
+
+
+def _returns(orders: list[dict], lines: list[dict]) -> list[dict]:
+    """raw.square_order_returns: the linked sourdough return and the unlinked egg return."""
+    by_id = {order["order_id"]: order for order in orders}
+    sold = next(
+        line
+        for line in lines
+        if line["order_id"] == f"{BAKERY}-{UNION}-{RETURNED_SATURDAY:%Y%m%d}-1"
+        and line["catalog_object_id"] == SOURDOUGH
+    )
+    rows = []
+    for order_id, source, variation, quantity in [
+        (RETURN_ORDER_IDS[0], sold, SOURDOUGH, RETURNED_UNITS),
+        (RETURN_ORDER_IDS[1], None, EGGS, Decimal(3)),
+    ]:
+        order = by_id[order_id]
+        rows.append(
+            {
+                "vendor_id": order["vendor_id"],
+                "order_id": order_id,
+                "line_uid": "R1",
+                "return_uid": "RET1",
+                "source_order_id": source["order_id"] if source else None,
+                "source_line_uid": source["line_uid"] if source else None,
+                "location_id": order["location_id"],
+                "state": "COMPLETED",
+                "closed_at": order["closed_at"],
+                "market_date": order["market_date"],
+                "catalog_object_id": variation,
+                "item_type": "ITEM",
+                "line_name": variation,
+                "quantity": quantity,
+                "quantity_unit": None,
+                "base_price_amount": _price(variation),
+                "gross_return_amount": int(quantity) * _price(variation),
+                "currency": "USD",
+                "ingested_at": INGESTED_AT,
+            }
+        )
+    return rows
 
 
 def _weather() -> list[dict]:
@@ -281,10 +393,66 @@ def _weather() -> list[dict]:
                         market, day, "open_meteo_archive", archive_temp(day) if has_values else None
                     )
                 )
-            if day >= FORECAST_FIRST_DAY:
+            if day >= FORECAST_FIRST_DAY and (market, day) not in (NWS_DAY, CLIMATOLOGY_DAY):
                 rows.append(_weather_row(market, day, "open_meteo_forecast", forecast_temp(day)))
             day += timedelta(days=1)
+        day = LAST_SUMMER[0]
+        while day <= LAST_SUMMER[1]:
+            rows.append(_weather_row(market, day, "open_meteo_archive", archive_temp(day)))
+            day += timedelta(days=1)
+    rows += [
+        {
+            "market_id": SEATTLE,
+            "weather_date": r["day"],
+            "source": "open_meteo_archive",
+            "temp_max_c": r["temp_max_c"],
+            "temp_min_c": r["temp_min_c"],
+            "precip_mm": r["precip_mm"],
+            "fetched_at": INGESTED_AT,
+        }
+        for r in seattle_weather()
+    ]
+    high, low = NWS_TEMPS
+    rows.append(
+        _weather_row(NWS_DAY[0], NWS_DAY[1], "nws_forecast", high)
+        | {"temp_min_c": low}
+        | {"precip_mm": None}
+    )
     return rows
+
+
+def _events_status() -> list[dict]:
+    rows = []
+    for market, first, last, source in EVENTS_STATUS:
+        day = first
+        while day <= last:
+            problem = None if source == "predicthq" else "predicthq: GET /v1/events/ failed"
+            rows.append(
+                {
+                    "market_id": market,
+                    "event_date": day,
+                    "source": source,
+                    "problem": problem,
+                    "fetched_at": INGESTED_AT,
+                }
+            )
+            day += timedelta(days=1)
+    return rows
+
+
+def _schedule_overrides() -> list[dict]:
+    def rule(key: str, kind: str, **values) -> dict:
+        empty = dict.fromkeys(("day_of_week", "season_start", "season_end", "closed_on", "note"))
+        return {"market_id": GRAND, "rule_key": key, "rule": kind, "loaded_at": INGESTED_AT} | (
+            empty | values
+        )
+
+    return [
+        rule("weekday:3", "weekday", day_of_week=3),
+        rule("weekday:5", "weekday", day_of_week=5),
+        rule("season", "season", season_start=GRAND_SEASON[0], season_end=GRAND_SEASON[1]),
+        rule(f"closed:{GRAND_CLOSED}", "closed", closed_on=GRAND_CLOSED, note="Fourth of July"),
+    ]
 
 
 def _weather_row(market: str, day: date, source: str, temp: float | None) -> dict:
@@ -351,7 +519,48 @@ def raw_tables() -> dict[str, list[dict]]:
         ],
         "raw.square_orders": orders,
         "raw.square_order_line_items": lines,
+        "raw.square_order_returns": _returns(orders, lines),
+        "raw.square_quarantine": [],
+        "raw.square_sync_state": [
+            {
+                "vendor_id": vendor,
+                "stream": stream,
+                "status": "ok",
+                "last_attempt_at": INGESTED_AT,
+                "last_success_at": INGESTED_AT,
+                "error_code": None,
+                "error": None,
+                "watermark": INGESTED_AT if stream == "orders" else None,
+                "mode": "incremental" if stream == "orders" else None,
+                "window_start": None,
+                "window_end": None,
+                "rows_loaded": 0,
+                "quarantined": 0,
+                "lines_excluded": 0,
+                "exclusions": None,
+            }
+            for vendor in (BAKERY, FARM, CIDERY)
+            for stream in ("locations", "catalog", "orders")
+        ],
         "raw.weather_daily": _weather(),
+        "raw.events_fetch_status": _events_status(),
+        "raw.market_schedule_overrides": _schedule_overrides(),
+        "raw.nws_points": [],
+        "raw.weather_events_quarantine": [],
+        "raw.vendor_feedback": [
+            {
+                "vendor_id": BAKERY,
+                "market_id": UNION,
+                "product_id": SOURDOUGH,
+                "market_date": day,
+                "units_brought": brought,
+                "units_sold": None,
+                "sold_out": sold_out,
+                "source_file": "feedback.csv",
+                "imported_at": INGESTED_AT,
+            }
+            for day, brought, sold_out in FEEDBACK
+        ],
         "raw.events": [
             {
                 "market_id": market,

@@ -38,6 +38,7 @@ from raw_sample import (
     KALE_LAST_SALE,
     RUN_DATE,
     SALES_PLAN,
+    SATURDAYS,
     SOURDOUGH,
     UNION,
     archive_temp,
@@ -71,6 +72,11 @@ FEATURE_COLUMNS = [
     "events_count",
     "lag_units_1",
     "rolling_mean_units_4",
+    "precip_source",
+    "events_known",
+    "events_source",
+    "units_brought",
+    "is_censored",
 ]
 
 
@@ -138,7 +144,8 @@ def test_future_rows_are_upcoming_market_days_of_forecastable_products(features)
     expected = {(v, m, p, day) for v, m, p in forecastable for day in EXPECTED_UPCOMING[m]}
     future = {key for key, row in features.items() if row["is_future"]}
     # not there: deleted products (Danish, kale), the inactive cidery, the farm at Grand Army
-    # (last sale in April), and Sundays at Union Square (the only Sunday sale is 71 days old)
+    # (last sale in April), Sundays at Union Square (the only Sunday sale is 71 days old), and
+    # the days the market calendar leaves out (see test_dbt_calendar_weather_events)
     assert future == expected
     assert all(
         row["units_sold"] is None and row["orders_count"] is None and row["last_sale_at"] is None
@@ -147,7 +154,7 @@ def test_future_rows_are_upcoming_market_days_of_forecastable_products(features)
     )
 
 
-def test_market_calendar_has_only_weekdays_with_recent_sales(built_warehouse):
+def test_market_calendar_has_the_scheduled_upcoming_days(built_warehouse):
     calendar = {
         (r["market_id"], r["market_date"])
         for r in built_warehouse.query("select * from marts.market_calendar")
@@ -319,3 +326,20 @@ def test_duckdb_and_postgres_build_the_same_feature_table(built_duckdb, built_po
         if not _same(duckdb_row[column], postgres_row[column])
     ]
     assert mismatches == []
+
+
+def test_sold_out_days_are_censored_from_feedback(features):
+    sourdough = {
+        row["market_date"]: row
+        for row in features.values()
+        if row["vendor_id"] == BAKERY
+        and row["market_id"] == UNION
+        and row["product_id"] == SOURDOUGH
+        and not row["is_future"]
+    }
+    censored = {day for day, row in sourdough.items() if row["is_censored"]}
+    # 27 April reported sold out; 4 May inferred (everything brought was sold); 11 May was not.
+    assert censored == {SATURDAYS[1], SATURDAYS[2]}
+    assert sourdough[SATURDAYS[3]]["units_brought"] == 30.0
+    assert sourdough[SATURDAYS[0]]["units_brought"] is None
+    assert not any(row["is_censored"] for row in features.values() if row["is_future"])

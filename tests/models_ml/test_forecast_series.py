@@ -8,6 +8,8 @@ from models_ml.forecast import SERIES_FORECAST_COLUMNS, ForecastSettings, foreca
 from models_ml.recommend import explain
 
 SETTINGS = ForecastSettings(workers=1)
+# For what Prophet itself learns (weather, events, holidays, drivers): no other model may win.
+PROPHET = ForecastSettings(workers=1, models=("prophet",))
 
 
 def split(series: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -20,7 +22,7 @@ def forecast_day(series: pd.DataFrame, precip_mm: float, event_attendance: float
     future = future.iloc[:1].copy()
     future["precip_mm"] = precip_mm
     future["event_attendance"] = event_attendance
-    return forecast_series(history, future, 0.7, SETTINGS).iloc[0]
+    return forecast_series(history, future, 0.7, PROPHET).iloc[0]
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +109,7 @@ def test_output_has_one_row_per_future_day_in_order(two_years):
 
 def test_yearly_season_needs_a_year_of_history(make_series):
     history, future = split(make_series(30))
-    drivers = json.loads(forecast_series(history, future, 0.7, SETTINGS)["drivers"].iloc[0])
+    drivers = json.loads(forecast_series(history, future, 0.7, PROPHET)["drivers"].iloc[0])
     assert "season" not in drivers
     assert "rain" in drivers
 
@@ -115,7 +117,7 @@ def test_yearly_season_needs_a_year_of_history(make_series):
 def test_a_country_without_holiday_calendar_still_forecasts(make_series):
     series = make_series(20).assign(country="XX")
     history, future = split(series)
-    result = forecast_series(history, future, 0.7, SETTINGS)
+    result = forecast_series(history, future, 0.7, PROPHET)
     assert (result["model"] == "prophet").all()
     assert "holiday" not in json.loads(result["drivers"].iloc[0])
 

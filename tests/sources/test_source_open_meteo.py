@@ -1,13 +1,15 @@
 """OpenMeteoClient requests, response checks and rows, against the recorded fixtures."""
 
 import copy
+import json
 from datetime import UTC, date, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
 from sources.http import SourceError
-from sources.open_meteo import OpenMeteoClient, Point, throttle_delay
+from sources.open_meteo import DailyLimitExceeded, OpenMeteoClient, Point, throttle_delay
 
 MINNEAPOLIS = Point("mkt_44.980_-93.270", 44.98, -93.27, "America/Chicago")
 ST_PAUL = Point("mkt_45.010_-93.100", 45.01, -93.10, "America/Chicago")
@@ -98,15 +100,28 @@ def test_units_other_than_the_ones_asked_for_are_refused(stub, exchange):
         om.forecast([MINNEAPOLIS], past_days=0, forecast_days=7)
 
 
-def test_a_daily_array_shorter_than_time_is_a_retryable_error(stub, exchange):
+def test_a_daily_array_shorter_than_time_is_asked_for_again(stub, exchange):
+    good = metric(
+        exchange("open-meteo/forecast.fixture.json", "forecast, daily")["response"]["body"]
+    )
+    short = copy.deepcopy(good)
+    short["daily"]["precipitation_sum"].pop()
+    om, s = client(stub, {"body": short}, {"body": good})
+    assert len(om.forecast([MINNEAPOLIS], past_days=0, forecast_days=7)) == 7
+    assert len(s.sent) == 2 and len(s.sleeps) == 1
+
+
+def test_a_body_that_stays_short_fails_with_the_location_kept(stub, exchange):
     body = metric(
         exchange("open-meteo/forecast.fixture.json", "forecast, daily")["response"]["body"]
     )
     body["daily"]["precipitation_sum"].pop()
-    om, _ = client(stub, {"body": body})
+    om, s = client(stub, *[{"body": body}] * 4)
     with pytest.raises(SourceError, match="precipitation_sum has 6 values for 7 days") as caught:
         om.forecast([MINNEAPOLIS], past_days=0, forecast_days=7)
-    assert caught.value.retryable is True
+    assert caught.value.retryable is True and "after 4 attempts" in str(caught.value)
+    assert json.loads(caught.value.payload) == body  # for the quarantine
+    assert len(s.sent) == 4
 
 
 def test_days_in_another_zone_than_asked_are_refused(stub, exchange):
@@ -130,12 +145,32 @@ def test_minutely_limit_waits_for_the_next_minute(stub, exchange):
 
 def test_daily_limit_fails_fast_with_a_clear_error(stub, exchange):
     daily = exchange("open-meteo/errors.fixture.json", "429 daily")["response"]
-    om, s = client(stub, daily)
-    with pytest.raises(SourceError, match="Daily API request limit exceeded") as caught:
+    om, s = client(stub, daily)  # the stub's clock: 2025-06-07 12:00 UTC
+    with pytest.raises(DailyLimitExceeded, match="Daily API request limit exceeded") as caught:
         om.archive([MINNEAPOLIS], date(2025, 6, 1), date(2025, 6, 7))
-    assert "run it again after that" in str(caught.value)
-    assert caught.value.retryable is False
+    assert "resets at 2025-06-08 00:00 UTC, in 12.0 h: run the job again" in str(caught.value)
+    assert (caught.value.retryable, caught.value.code) == (False, "DAILY_LIMIT")
     assert s.sleeps == [] and len(s.sent) == 1
+
+
+def test_hourly_limit_is_waited_for_with_the_default_client(exchange, monkeypatch):
+    hourly = exchange("open-meteo/errors.fixture.json", "429 hourly")["response"]["body"]
+    om = OpenMeteoClient("https://om.test", "https://archive.om.test")
+    sleeps: list[float] = []
+    monkeypatch.setattr(om._http, "sleep", sleeps.append)
+    monkeypatch.setattr(om._http, "clock", lambda: datetime(2025, 6, 7, 12, 20, tzinfo=UTC))
+    answers = iter([(429, hourly), (400, {"error": True, "reason": "stop here"})])
+
+    def respond(method, url, **kwargs):
+        status, body = next(answers)
+        response = requests.Response()
+        response.status_code, response._content = status, json.dumps(body).encode()
+        return response
+
+    monkeypatch.setattr(om._http.session, "request", respond)
+    with pytest.raises(SourceError, match="stop here"):
+        om.archive([MINNEAPOLIS], date(2025, 6, 1), date(2025, 6, 7))
+    assert sleeps == [2401.0]  # 40 minutes to the top of the hour, plus one second
 
 
 @pytest.mark.parametrize(
@@ -143,12 +178,16 @@ def test_daily_limit_fails_fast_with_a_clear_error(stub, exchange):
     [
         ("Minutely API request limit exceeded.", datetime(2025, 6, 7, 12, 0, 59, 500000), 1.5),
         ("Hourly API request limit exceeded.", datetime(2025, 6, 7, 12, 59, 30), 31.0),
-        ("Daily API request limit exceeded.", datetime(2025, 6, 7, 23, 0), 3601.0),
         ("Too many concurrent requests", datetime(2025, 6, 7, 12, 0), None),
     ],
 )
 def test_throttle_delay_counts_to_the_utc_boundary_of_the_named_limit(reason, now, wait):
     assert throttle_delay(reason, now.replace(tzinfo=UTC)) == wait
+
+
+def test_throttle_delay_refuses_to_wait_for_the_daily_limit():
+    with pytest.raises(DailyLimitExceeded, match="in 1.0 h"):
+        throttle_delay("Daily API request limit exceeded.", datetime(2025, 6, 7, 23, 0, tzinfo=UTC))
 
 
 def test_the_same_market_twice_with_different_coordinates_is_refused(stub):

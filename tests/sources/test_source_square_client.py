@@ -24,18 +24,28 @@ def page(*order_ids: str, cursor: str | None = None) -> dict:
     return {"status": 200, "body": body | ({"cursor": cursor} if cursor else {})}
 
 
+def ids(pages) -> list[list[str]]:
+    return [[order["id"] for order in orders] for orders in pages]
+
+
 def test_search_orders_resends_the_identical_body_with_the_cursor(stub, exchange):
     fixture = "square/search-orders.fixture.json"
     first = exchange(fixture, "orders-mode page 1")
     second = exchange(fixture, "orders-mode page 2")
     square, s = client(stub, first["response"], second["response"])
 
-    found = list(square.search_orders(["P3CCK6HSNDAS7", "057P5VYJ4A5X1"], START, END, limit=2))
+    found = square.search_order_pages(
+        ["P3CCK6HSNDAS7", "057P5VYJ4A5X1"],
+        START,
+        END,
+        field="CLOSED_AT",
+        states=("COMPLETED",),
+        limit=2,
+    )
 
-    assert [o["id"] for o in found] == [
-        "lgwOlEityYPJtcuvKTVKT1pA986YY",
-        "SYNTH-ORDER-0001",
-        "CAISEM82RcpmcFBM0TfOyiHV3es",
+    assert ids(found) == [
+        ["lgwOlEityYPJtcuvKTVKT1pA986YY", "SYNTH-ORDER-0001"],
+        ["CAISEM82RcpmcFBM0TfOyiHV3es"],
     ]
     # Our body is the fixture's request body, byte for byte in meaning.
     assert s.sent[0].body == first["request"]["body"]
@@ -47,29 +57,43 @@ def test_search_orders_resends_the_identical_body_with_the_cursor(stub, exchange
 
 def test_short_and_empty_pages_do_not_end_the_search(stub):
     square, s = client(stub, page("A", cursor="c1"), page(cursor="c2"), page("B"))
-    assert [o["id"] for o in square.search_orders(["L1"], START, END, limit=500)] == ["A", "B"]
+    assert ids(square.search_order_pages(["L1"], START, END, limit=500)) == [["A"], [], ["B"]]
     assert [r.body.get("cursor") for r in s.sent] == [None, "c1", "c2"]
 
 
 def test_absent_orders_key_is_an_empty_result(stub, exchange):
     empty = exchange("square/search-orders.fixture.json", "no matches")["response"]
     square, _ = client(stub, empty)
-    assert list(square.search_orders(["L1"], START, END)) == []
+    assert ids(square.search_order_pages(["L1"], START, END)) == [[]]
 
 
-def test_more_than_ten_locations_are_searched_in_chunks_and_deduped(stub):
+def test_more_than_ten_locations_are_searched_in_chunks(stub):
     locations = [f"L{i}" for i in range(12)]
     square, s = client(stub, page("A", "B"), page("B", "C"))
-    assert [o["id"] for o in square.search_orders(locations, START, END)] == ["A", "B", "C"]
+    # The loader upserts by id, so an order met twice is harmless and is not filtered here:
+    # remembering every id seen would make memory grow with the history.
+    assert ids(square.search_order_pages(locations, START, END)) == [["A", "B"], ["B", "C"]]
     assert [r.body["location_ids"] for r in s.sent] == [locations[:10], locations[10:]]
     assert s.sent[0].body["query"] == s.sent[1].body["query"]
+
+
+def test_the_default_window_is_updated_at_over_closed_states_at_the_largest_page(stub):
+    square, s = client(stub, page())
+    list(square.search_order_pages(["L1"], START, END))
+    body = s.sent[0].body
+    assert body["query"]["filter"]["date_time_filter"] == {
+        "updated_at": {"start_at": "2019-08-01T00:00:00Z", "end_at": "2025-06-30T23:59:59Z"}
+    }
+    assert body["query"]["sort"] == {"sort_field": "UPDATED_AT", "sort_order": "ASC"}
+    assert body["query"]["filter"]["state_filter"] == {"states": ["COMPLETED", "CANCELED"]}
+    assert (body["limit"], body["return_entries"]) == (1000, False)
 
 
 def test_the_date_filter_and_sort_name_the_same_field(stub):
     square, s = client(stub, page())
     chicago = timezone(timedelta(hours=-5))
     list(
-        square.search_orders(
+        square.search_order_pages(
             ["L1"],
             datetime(2025, 6, 1, tzinfo=chicago),
             datetime(2025, 6, 8, tzinfo=chicago),
@@ -88,7 +112,7 @@ def test_the_date_filter_and_sort_name_the_same_field(stub):
 @pytest.mark.parametrize(
     ("kwargs", "problem"),
     [
-        ({"states": ("OPEN",)}, "open ones"),
+        ({"field": "CLOSED_AT", "states": ("OPEN",)}, "open ones"),
         ({"field": "closed_at"}, "field"),
         ({"limit": 1001}, "1..1000"),
     ],
@@ -96,15 +120,18 @@ def test_the_date_filter_and_sort_name_the_same_field(stub):
 def test_requests_square_would_reject_are_refused_before_sending(stub, kwargs, problem):
     square, s = client(stub)
     with pytest.raises(ValueError, match=problem):
-        list(square.search_orders(["L1"], START, END, **kwargs))
+        list(square.search_order_pages(["L1"], START, END, **kwargs))
     assert s.sent == []
 
 
-def test_a_stale_cursor_restarts_the_window_without_repeating_orders(stub, exchange):
+def test_a_stale_cursor_restarts_the_window_from_its_start(stub, exchange):
     stale = exchange("square/errors.fixture.json", "400 INVALID_CURSOR")["response"]
     square, s = client(stub, page("A", "B", cursor="c1"), stale, page("A", "B", "C"))
-    assert [o["id"] for o in square.search_orders(["L1"], START, END)] == ["A", "B", "C"]
+    # The window starts at the caller's committed watermark; A and B come again and the
+    # loader's upsert by id makes that harmless.
+    assert ids(square.search_order_pages(["L1"], START, END)) == [["A", "B"], ["A", "B", "C"]]
     assert [r.body.get("cursor") for r in s.sent] == [None, "c1", None]
+    assert s.sent[2].body == s.sent[0].body
 
 
 def test_a_cursor_that_keeps_going_stale_gives_up(stub, exchange):
@@ -112,15 +139,45 @@ def test_a_cursor_that_keeps_going_stale_gives_up(stub, exchange):
     steps = [page("A", cursor="c1"), stale] * 3
     square, _ = client(stub, *steps)
     with pytest.raises(SourceError, match="INVALID_CURSOR"):
-        list(square.search_orders(["L1"], START, END))
+        list(square.search_order_pages(["L1"], START, END))
 
 
-def test_errors_inside_a_200_are_failures(stub):
-    body = {"orders": [], "errors": [{"category": "API_ERROR", "code": "INTERNAL_SERVER_ERROR"}]}
+def test_an_invalid_cursor_on_the_first_page_is_not_retried(stub, exchange):
+    stale = exchange("square/errors.fixture.json", "400 INVALID_CURSOR")["response"]
+    square, s = client(stub, stale)
+    with pytest.raises(SourceError, match="HTTP 400 INVALID_CURSOR"):
+        list(square.search_order_pages(["L1"], START, END))
+    assert len(s.sent) == 1
+
+
+@pytest.mark.parametrize(
+    "errors",
+    [
+        [{"category": "API_ERROR", "code": "INTERNAL_SERVER_ERROR", "detail": "partial"}],
+        {"code": "INTERNAL_SERVER_ERROR"},  # not even a list: still a failure, not a crash
+    ],
+)
+def test_errors_inside_a_200_are_failures(stub, errors):
+    body = {"orders": [{"id": "A", "location_id": "L1"}], "errors": errors}
     square, _ = client(stub, {"status": 200, "body": body})
     with pytest.raises(SourceError, match="errors in a successful response") as caught:
-        list(square.search_orders(["L1"], START, END))
-    assert caught.value.code == "INTERNAL_SERVER_ERROR"
+        list(square.search_order_pages(["L1"], START, END))
+    assert caught.value.status == 200 and caught.value.retryable is False
+    if isinstance(errors, list):
+        assert caught.value.code == "INTERNAL_SERVER_ERROR"
+
+
+def test_orders_that_are_not_a_list_fail_the_page(stub):
+    square, _ = client(stub, {"status": 200, "body": {"orders": {"id": "A"}}})
+    with pytest.raises(SourceError, match="`orders` as a JSON dict, not a list"):
+        list(square.search_order_pages(["L1"], START, END))
+
+
+def test_a_truncated_page_is_fetched_again(stub):
+    truncated = {"status": 200, "body_text": '{"orders":[{"id":"A","location_id":"L1"},{"id":'}
+    square, s = client(stub, truncated, page("A", "B"))
+    assert ids(square.search_order_pages(["L1"], START, END)) == [["A", "B"]]
+    assert len(s.sent) == 2 and s.sent[0].body == s.sent[1].body
 
 
 def test_list_catalog_follows_the_cursor_in_the_query(stub, exchanges):
@@ -147,6 +204,16 @@ def test_batch_retrieve_asks_for_deleted_and_related_objects(stub, exchange):
     # Related objects come back too, so every variation can be named with its category.
     rows = catalog_rows("cafe", objects, START)
     assert {r["category_name"] for r in rows} == {"Beverages"}
+
+
+def test_a_revoked_token_fails_fast_with_squares_code_and_no_token(stub, exchange):
+    expired = exchange("square/errors.fixture.json", "401 ACCESS_TOKEN_EXPIRED")["response"]
+    square, s = client(stub, expired)
+    with pytest.raises(SourceError) as caught:
+        square.list_locations()
+    assert (caught.value.status, caught.value.code) == (401, "ACCESS_TOKEN_EXPIRED")
+    assert "sq-token" not in str(caught.value)
+    assert len(s.sent) == 1
 
 
 def test_list_locations(stub, exchange):

@@ -52,7 +52,7 @@ def test_location_without_coordinates_is_malformed_and_named(exchange):
 
 
 def test_order_rows_keep_decimal_quantities_units_and_minor_units(synth, assert_contract):
-    order, lines = order_rows("vendor-1", synth, LA, NOW)
+    order, lines, _ = order_rows("vendor-1", synth, LA, NOW)
     assert_contract("raw.square_orders", [order])
     assert_contract("raw.square_order_line_items", lines)
     by_uid = {line["line_uid"]: line for line in lines}
@@ -88,7 +88,7 @@ def test_order_rows_keep_decimal_quantities_units_and_minor_units(synth, assert_
 )
 def test_market_date_is_the_local_day_at_the_location(orders, zone, market_date):
     order = orders["lgwOlEityYPJtcuvKTVKT1pA986YY"]  # closed 2019-08-06T02:47:37.140Z
-    row, lines = order_rows("vendor-1", order, {"P3CCK6HSNDAS7": zone}, NOW)
+    row, lines, _ = order_rows("vendor-1", order, {"P3CCK6HSNDAS7": zone}, NOW)
     assert row["market_date"] == market_date
     assert all(line["market_date"] == market_date for line in lines)
 
@@ -98,7 +98,7 @@ def test_market_date_is_the_local_day_at_the_location(orders, zone, market_date)
 )
 def test_offsets_and_fractions_bucket_to_the_same_local_day(synth, closed_at):
     synth["closed_at"] = closed_at
-    row, _ = order_rows("vendor-1", synth, {"P3CCK6HSNDAS7": "America/Chicago"}, NOW)
+    row, _, _ = order_rows("vendor-1", synth, {"P3CCK6HSNDAS7": "America/Chicago"}, NOW)
     assert row["closed_at"] == datetime(2025, 6, 8, 1, 30, tzinfo=UTC)
     assert row["market_date"] == date(2025, 6, 7)
 
@@ -106,13 +106,13 @@ def test_offsets_and_fractions_bucket_to_the_same_local_day(synth, closed_at):
 def test_open_order_is_bucketed_by_created_at(synth):
     del synth["closed_at"]
     synth["state"] = "OPEN"
-    row, lines = order_rows("vendor-1", synth, LA, NOW)
+    row, lines, _ = order_rows("vendor-1", synth, LA, NOW)
     assert row["closed_at"] is None and lines[0]["closed_at"] is None
     assert row["market_date"] == date(2025, 6, 7)
 
 
 def test_lines_without_item_type_are_items(orders):
-    _, lines = order_rows("vendor-1", orders["lgwOlEityYPJtcuvKTVKT1pA986YY"], LA, NOW)
+    _, lines, _ = order_rows("vendor-1", orders["lgwOlEityYPJtcuvKTVKT1pA986YY"], LA, NOW)
     assert [(line["line_name"], line["item_type"]) for line in lines] == [
         ("Item 1", "ITEM"),
         ("Item 2", "ITEM"),
@@ -127,7 +127,7 @@ def test_custom_unit_keeps_its_name(synth):
         },
         "precision": 1,
     }
-    _, lines = order_rows("vendor-1", synth, LA, NOW)
+    _, lines, _ = order_rows("vendor-1", synth, LA, NOW)
     assert lines[0]["quantity_unit"] == "bunch"
 
 
@@ -226,3 +226,115 @@ def test_a_variation_whose_item_is_missing_is_reported_or_raised(exchange):
     rows = catalog_rows("cafe", [orphan, coffee], NOW, on_malformed=reported.append)
     assert [r.record_id for r in reported] == ["2TZFAOHWGG7PAK2QEXWYPZSP"]
     assert len(rows) == 2  # Coffee's two variations still load
+
+
+def _return_order(synth: dict) -> dict:
+    """A return of 1.25 lb of SYNTH-ORDER-0001's tomatoes, shaped as Square's OrderReturn."""
+    line = synth["line_items"][0]
+    return {
+        "id": "SYNTH-RETURN-0001",
+        "location_id": synth["location_id"],
+        "state": "COMPLETED",
+        "version": 1,
+        "created_at": "2025-06-10T17:00:00Z",
+        "updated_at": "2025-06-10T17:00:00Z",
+        "closed_at": "2025-06-10T17:00:00Z",
+        "returns": [
+            {
+                "uid": "ret-1",
+                "source_order_id": synth["id"],
+                "return_line_items": [
+                    {
+                        "uid": "rli-1",
+                        "source_line_item_uid": line["uid"],
+                        "catalog_object_id": line["catalog_object_id"],
+                        "name": line["name"],
+                        "quantity": "1.25",
+                        "quantity_unit": line["quantity_unit"],
+                        "item_type": "ITEM",
+                        "base_price_money": {"amount": 450, "currency": "USD"},
+                        "gross_return_money": {"amount": 563, "currency": "USD"},
+                    }
+                ],
+            },
+            {"uid": "ret-2", "return_line_items": [{"uid": "rli-2", "quantity": "1"}]},
+        ],
+    }
+
+
+def test_returns_keep_their_link_to_the_sale_line(synth, assert_contract):
+    rows = order_rows("vendor-1", _return_order(synth), LA, NOW)
+    assert rows.lines == []
+    assert_contract("raw.square_order_returns", rows.returns)
+    linked, unlinked = rows.returns
+    assert (linked["source_order_id"], linked["source_line_uid"]) == (
+        "SYNTH-ORDER-0001",
+        "li-tomato-1",
+    )
+    assert (linked["quantity"], linked["quantity_unit"]) == (Decimal("1.25"), "IMPERIAL_POUND")
+    assert (linked["gross_return_amount"], linked["market_date"]) == (563, date(2025, 6, 10))
+    assert (unlinked["source_order_id"], unlinked["source_line_uid"]) == (None, None)
+    assert unlinked["item_type"] == "ITEM"
+
+
+def test_an_order_without_version_is_version_zero(synth):
+    """Square's spec: orders not created through the Orders API carry no version."""
+    del synth["version"]
+    assert order_rows("vendor-1", synth, LA, NOW).order["order_version"] == 0
+
+
+@pytest.mark.parametrize(
+    ("order", "problem"),
+    [
+        (["not", "an", "order"], "is a JSON list, not an object"),
+        ({"id": 7, "location_id": "P3CCK6HSNDAS7"}, "has no id"),
+    ],
+)
+def test_orders_that_are_not_objects_are_malformed_with_their_payload(order, problem):
+    with pytest.raises(MalformedRecord, match=problem) as caught:
+        order_rows("vendor-1", order, LA, NOW)
+    assert caught.value.payload == order
+
+
+@pytest.mark.parametrize(
+    ("mutate", "problem"),
+    [
+        (lambda o: o["line_items"][0].update(quantity="-2"), "never negative"),
+        (lambda o: o.update(total_money=2713), "expected an object with amount"),
+        (lambda o: o.update(line_items={"uid": "x"}), "`line_items` that is not a list"),
+        (lambda o: o.update(version="3"), "expected an integer"),
+    ],
+)
+def test_more_malformed_orders_carry_their_payload(synth, mutate, problem):
+    mutate(synth)
+    with pytest.raises(MalformedRecord, match=problem) as caught:
+        order_rows("vendor-1", synth, LA, NOW)
+    assert caught.value.payload is synth
+
+
+def test_two_return_lines_with_one_uid_are_malformed(synth):
+    order = _return_order(synth)
+    order["returns"][1]["return_line_items"][0]["uid"] = "rli-1"
+    with pytest.raises(MalformedRecord, match="two return line items with the same uid"):
+        order_rows("vendor-1", order, LA, NOW)
+
+
+@pytest.mark.parametrize("closed_at", ["2025-13-07T15:02:14Z", "2025-06-31T15:02:14.100Z"])
+def test_an_impossible_date_in_squares_shape_is_malformed(synth, closed_at):
+    synth["closed_at"] = closed_at
+    with pytest.raises(MalformedRecord, match="unreadable closed_at"):
+        order_rows("vendor-1", synth, LA, NOW)
+
+
+def test_catalog_objects_and_locations_that_are_not_objects_are_reported(exchange):
+    body = exchange("square/catalog.fixture.json", "BatchRetrieveCatalogObjects")["response"][
+        "body"
+    ]
+    objects = [*copy.deepcopy(body["objects"]), "junk", {"type": "ITEM"}]
+    reported: list[MalformedRecord] = []
+    rows = catalog_rows("cafe", objects, NOW, on_malformed=reported.append)
+    assert [r.payload for r in reported] == ["junk", {"type": "ITEM"}]
+    assert len(rows) == 3  # the real variations still load
+    with pytest.raises(MalformedRecord, match="is not an object") as caught:
+        location_row("cafe", ["not", "a", "location"], NOW)
+    assert caught.value.payload == ["not", "a", "location"]

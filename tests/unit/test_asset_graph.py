@@ -1,4 +1,4 @@
-"""A snapshot of the asset graph (keys, deps, checks, jobs, schedules), so graph changes show in review.
+"""A snapshot of the asset graph (keys, deps, checks, jobs, schedules, sensors), so graph changes show in review.
 
 Regenerate after an intended change: `UPDATE_SNAPSHOTS=1 uv run pytest tests/unit/test_asset_graph.py`.
 """
@@ -42,6 +42,7 @@ def graph_snapshot(definitions: dg.Definitions) -> dict:
         "schedules": sorted(
             f"{s.name} {s.cron_schedule} {s.execution_timezone}" for s in repository.schedule_defs
         ),
+        "sensors": sorted(s.name for s in repository.sensor_defs),
     }
 
 

@@ -121,6 +121,8 @@ def test_export_for_a_vendor_without_recommendations_exits_2(tmp_path, capsys):
         "explanation": "usual Saturday",
         "published_at": dt.datetime(2026, 6, 5, 11, 30, tzinfo=dt.UTC),
         "run_id": "run-1",
+        "is_stale": False,
+        "stale_reason": None,
     }
     Warehouse(load_settings().warehouse).replace(
         contract("serving.recommendations"), [other_vendor]

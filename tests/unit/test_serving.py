@@ -35,6 +35,8 @@ def published(
         "explanation": f"{product}: usual Saturday",
         "published_at": PUBLISHED,
         "run_id": "run-1",
+        "is_stale": False,
+        "stale_reason": None,
     }
 
 
@@ -94,6 +96,23 @@ def test_prep_sheet_total_is_the_sum_of_units(served):
     assert int(lines["Total"]) == sum(products) == 24 + 9 + 40
 
 
+def test_prep_sheet_says_when_the_numbers_were_held_back(duckdb_warehouse):
+    held = [
+        row | {"is_stale": True, "stale_reason": "Square sync failed"}
+        if row["vendor_id"] == "sunny-farm"
+        else row
+        for row in ROWS
+    ]
+    duckdb_warehouse.replace(SERVING, held)
+
+    stale = prep_sheet(duckdb_warehouse, "sunny-farm")
+    fresh = prep_sheet(duckdb_warehouse, "bee-happy")
+
+    assert "NOT UPDATED by the latest run" in stale
+    assert "Square sync failed" not in stale  # the operators' reason, not the vendor's concern
+    assert "NOT UPDATED" not in fresh
+
+
 def test_prep_sheet_for_a_given_day(served):
     sheet = prep_sheet(served, "sunny-farm", WEEK_AFTER)
 
@@ -148,8 +167,12 @@ def test_export_parquet_round_trips(served_anywhere, tmp_path):
         .assign(published_at=lambda f: pd.to_datetime(f["published_at"]))
         .sort_values(key)
     )
+
+    def values(column: pd.Series) -> list:
+        return column.astype(object).where(column.notna(), None).tolist()  # NaN or None: null
+
     for column in SERVING.column_names:
-        assert back_rows[column].tolist() == expected_rows[column].tolist(), column
+        assert values(back_rows[column]) == values(expected_rows[column]), column
 
 
 def test_export_refuses_an_unknown_format(served, tmp_path):

@@ -185,3 +185,10 @@ def test_dbt_env_for_postgres(make_settings):
         "MARKETPREP_DBT_PG_PASSWORD": PG_PASSWORD,
         "MARKETPREP_DBT_PG_DBNAME": "market",
     }
+
+
+def test_ticketmaster_key_not_in_settings_repr(make_settings):
+    settings = make_settings(ticketmaster_api_key="tm-key-789")
+
+    assert settings.ticketmaster_api_key == "tm-key-789"
+    assert "tm-key-789" not in repr(settings)

@@ -6,6 +6,18 @@ locations as (
 
 ),
 
+weekdays as (
+
+    select * from {{ ref('int_market_weekdays') }}
+
+),
+
+seasons as (
+
+    select * from {{ ref('int_market_seasons') }}
+
+),
+
 ranked as (
 
     select
@@ -24,19 +36,54 @@ ranked as (
 
 ),
 
-markets as (
+schedules as (
 
     select
         market_id,
-        location_name as market_name,
-        latitude,
-        longitude,
-        timezone,
-        country
+        string_agg(
+            case day_of_week
+                when 1 then 'Mon'
+                when 2 then 'Tue'
+                when 3 then 'Wed'
+                when 4 then 'Thu'
+                when 5 then 'Fri'
+                when 6 then 'Sat'
+                else 'Sun'
+            end,
+            ',' order by day_of_week
+        ) as market_weekdays,
+        min(weekday_source) as weekday_source
+
+    from weekdays
+
+    group by market_id
+
+),
+
+markets as (
+
+    select
+        ranked.market_id,
+        ranked.location_name as market_name,
+        ranked.latitude,
+        ranked.longitude,
+        ranked.timezone,
+        ranked.country,
+        schedules.market_weekdays,
+        schedules.weekday_source,
+        seasons.season_start,
+        seasons.season_end,
+        seasons.season_source
 
     from ranked
 
-    where location_rank = 1
+    left join schedules
+        on ranked.market_id = schedules.market_id
+
+    left join seasons
+        on ranked.market_id = seasons.market_id
+
+    where ranked.location_rank = 1
 
 )
 

@@ -50,6 +50,18 @@ events as (
 
 ),
 
+events_status as (
+
+    select * from {{ ref('stg_events__fetch_status') }}
+
+),
+
+feedback as (
+
+    select * from {{ ref('stg_app__vendor_feedback') }}
+
+),
+
 past_sales as (
 
     select * from product_sales
@@ -267,7 +279,8 @@ final as (
         markets.timezone,
         series_days.market_date,
         series_days.is_future,
-        series_days.units_sold,
+        -- what the vendor reported selling (cash sales included) corrects Square's count
+        coalesce(feedback.units_sold, series_days.units_sold) as units_sold,
         cast(series_days.orders_count as integer) as orders_count,
         series_days.last_sale_at,
         products.unit_price,
@@ -278,7 +291,21 @@ final as (
         cast(coalesce(events.total_attendance, 0) as double precision) as event_attendance,
         cast(coalesce(events.events_count, 0) as integer) as events_count,
         series_days.lag_units_1,
-        series_days.rolling_mean_units_4
+        series_days.rolling_mean_units_4,
+        weather.precip_source,
+        -- a day no events source answered for is unknown, not eventless: the counts above are
+        -- then whatever an earlier fetch found (0 if none)
+        coalesce(events_status.events_known, false) as events_known,
+        events_status.events_source,
+        feedback.units_brought,
+        -- a sold-out day is censored demand: demand was at least what sold. Reported, or
+        -- inferred when everything brought was sold.
+        coalesce(
+            feedback.is_sold_out,
+            feedback.units_brought > 0
+                and coalesce(feedback.units_sold, series_days.units_sold) >= feedback.units_brought,
+            false
+        ) and not series_days.is_future as is_censored
 
     from series_days
 
@@ -296,6 +323,17 @@ final as (
     left join events
         on series_days.market_id = events.market_id
         and series_days.market_date = events.event_date
+
+    left join events_status
+        on series_days.market_id = events_status.market_id
+        and series_days.market_date = events_status.event_date
+
+    left join feedback
+        on series_days.vendor_id = feedback.vendor_id
+        and series_days.market_id = feedback.market_id
+        and series_days.product_id = feedback.product_id
+        and series_days.market_date = feedback.market_date
+        and not series_days.is_future
 
 )
 

@@ -1,8 +1,13 @@
-"""Blocking checks on forecasts and recommendations: nothing implausible reaches serving."""
+"""Blocking checks on forecasts and recommendations: nothing implausible reaches serving.
+
+A vendor whose forecasts or recommendations fail is held back (its last published rows stay);
+when every vendor fails, the check fails at error severity and nothing is published (see gate).
+"""
 
 import dagster as dg
 
-from marketprep.audit import audit_forecasts, audit_recommendations
+from marketprep.audit import forecast_problems_by_vendor, recommendation_problems_by_vendor
+from orchestration.defs.publish.gates import gate
 from orchestration.defs.resources import MarketPrepResource
 
 FORECASTS_SANE = "forecasts_sane"
@@ -15,29 +20,25 @@ HISTORY_MAX_SQL = (
 EXPECTED_SQL = "select vendor_id, market_id, product_id, market_date from marts.feature_product_market_day where is_future"
 
 
-def _result(problems: list[str], checked: int) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(
-        passed=not problems,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description="; ".join(problems) or None,
-        metadata={"rows_checked": checked, "problems": len(problems)},
-    )
-
-
 @dg.asset_check(asset=["forecast", "demand_forecasts"], name=FORECASTS_SANE, blocking=True)
-def forecasts_sane(marketprep: MarketPrepResource) -> dg.AssetCheckResult:
+def forecasts_sane(
+    context: dg.AssetCheckExecutionContext, marketprep: MarketPrepResource
+) -> dg.AssetCheckResult:
     """No missing values, no negatives, ordered quantiles, no implausible jump against history."""
     warehouse = marketprep.warehouse
     forecasts = warehouse.query("select * from forecast.demand_forecasts")
     history_max = warehouse.query(HISTORY_MAX_SQL).astype({"max_units": "float64"})
-    return _result(audit_forecasts(forecasts, history_max), len(forecasts))
+    return gate(
+        context, marketprep, len(forecasts), forecast_problems_by_vendor(forecasts, history_max)
+    )
 
 
 @dg.asset_check(asset=["forecast", "recommendations"], name=RECOMMENDATIONS_VALID, blocking=True)
-def recommendations_valid(marketprep: MarketPrepResource) -> dg.AssetCheckResult:
+def recommendations_valid(
+    context: dg.AssetCheckExecutionContext, marketprep: MarketPrepResource
+) -> dg.AssetCheckResult:
     """Integers ≥ 0 within their range, explained, one for every active product × upcoming market day."""
     warehouse = marketprep.warehouse
     recommendations = warehouse.query("select * from forecast.recommendations")
-    return _result(
-        audit_recommendations(recommendations, warehouse.query(EXPECTED_SQL)), len(recommendations)
-    )
+    problems = recommendation_problems_by_vendor(recommendations, warehouse.query(EXPECTED_SQL))
+    return gate(context, marketprep, len(recommendations), problems)

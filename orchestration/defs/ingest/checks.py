@@ -4,41 +4,12 @@ import datetime as dt
 
 import dagster as dg
 
-from orchestration.defs.ingest.partitions import planning_date
+from marketprep.ingest import square_state
+from orchestration.defs.publish.gates import gate
 from orchestration.defs.resources import MarketPrepResource
 
-WEATHER_COVERS_HORIZON = "weather_covers_planning_days"
 LINE_ITEMS_HAVE_ORDERS = "line_items_have_orders"
-
-
-@dg.asset_check(asset=["raw", "weather_daily"], name=WEATHER_COVERS_HORIZON, blocking=True)
-def weather_covers_planning_days(
-    context: dg.AssetCheckExecutionContext, marketprep: MarketPrepResource
-) -> dg.AssetCheckResult:
-    """Every active market has a temperature for each of the first 7 planned days."""
-    first = planning_date(context)
-    last = first + dt.timedelta(days=6)
-    gaps = marketprep.warehouse.query(
-        "select l.market_id, count(distinct w.weather_date) as days "
-        "from (select distinct market_id from raw.square_locations where status = 'ACTIVE') l "
-        "left join raw.weather_daily w on w.market_id = l.market_id and w.temp_max_c is not null "
-        "and w.weather_date between ? and ? group by l.market_id",
-        [first, last],
-    )
-    missing = gaps[gaps["days"] < 7]
-    return dg.AssetCheckResult(
-        passed=missing.empty,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description=None
-        if missing.empty
-        else f"markets without weather for {first}..{last}: "
-        + ", ".join(f"{r.market_id} ({r.days}/7 days)" for r in missing.itertuples()),
-        metadata={
-            "markets": len(gaps),
-            "markets_missing_days": len(missing),
-            "first_day": str(first),
-        },
-    )
+SQUARE_VENDORS_FRESH = "square_vendors_fresh"
 
 
 @dg.asset_check(
@@ -52,3 +23,27 @@ def line_items_have_orders(marketprep: MarketPrepResource) -> dg.AssetCheckResul
     )
     count = int(orphans["n"].iloc[0])
     return dg.AssetCheckResult(passed=count == 0, metadata={"orphan_line_items": count})
+
+
+@dg.asset_check(asset=["raw", "square_orders"], name=SQUARE_VENDORS_FRESH, blocking=True)
+def square_vendors_fresh(
+    context: dg.AssetCheckExecutionContext, marketprep: MarketPrepResource
+) -> dg.AssetCheckResult:
+    """Every vendor's Square sync worked. A vendor whose sync failed is a warning while its data
+    is under a day old: it is planned from its last good rows. Once its orders are more than 24
+    hours old it is held back at publication: its last published recommendations stay, marked
+    stale, and the other vendors publish (see gate); all of them stale stops the run."""
+    verdicts = square_state.vendor_freshness(marketprep.warehouse, dt.datetime.now(dt.UTC))
+    stale = {v.vendor_id: [v.describe()] for v in verdicts if v.verdict == "error"}
+    held = gate(context, marketprep, len(verdicts), stale)
+    failing = [v.describe() for v in verdicts if v.verdict == "warn"]
+    if not failing:
+        return held
+    return dg.AssetCheckResult(
+        passed=False,
+        severity=held.severity,
+        description="; ".join(
+            filter(None, [held.description, "failing, last good data used: " + "; ".join(failing)])
+        ),
+        metadata={**held.metadata, "vendors_failing": dg.MetadataValue.int(len(failing))},
+    )

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sources.http import HttpClient, SourceError
-from sources.records import MalformedRecord
+from sources.records import MalformedRecord, rows_by_key
 from sources.timeparse import parse_local, parse_rfc3339
 
 DEFAULT_CATEGORIES = (
@@ -129,17 +129,9 @@ def event_rows(
 ) -> list[dict]:
     """raw.events rows, one per event id (the last one given wins). A malformed event raises
     MalformedRecord, or, when `on_malformed` is given, is reported there and skipped."""
-    rows: dict[str, dict] = {}
-    for event in events:
-        try:
-            row = _event_row(market_id, event, fetched_at)
-        except MalformedRecord as exc:
-            if on_malformed is None:
-                raise
-            on_malformed(exc)
-            continue
-        rows[row["event_id"]] = row
-    return list(rows.values())
+    return rows_by_key(
+        events, lambda event: _event_row(market_id, event, fetched_at), "event_id", on_malformed
+    )
 
 
 def _event_row(market_id: str, event: dict, fetched_at: datetime) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -29,3 +30,24 @@ def to_json(payload: Any) -> str:
     single cost of a history load.
     """
     return orjson.dumps(payload).decode()
+
+
+def rows_by_key(
+    records: Iterable[dict],
+    to_row: Callable[[dict], dict],
+    key: str,
+    on_malformed: Callable[[MalformedRecord], None] | None,
+) -> list[dict]:
+    """One row per `key` (the last record wins). A malformed record raises MalformedRecord, or,
+    when `on_malformed` is given, is reported there and skipped so the others still load."""
+    rows: dict[object, dict] = {}
+    for record in records:
+        try:
+            row = to_row(record)
+        except MalformedRecord as exc:
+            if on_malformed is None:
+                raise
+            on_malformed(exc)
+            continue
+        rows[row[key]] = row
+    return list(rows.values())

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sources import geohash
 from sources.http import HttpClient, SourceError
-from sources.records import MalformedRecord
+from sources.records import MalformedRecord, rows_by_key
 
 PATH = "/discovery/v2/events.json"
 PAGE_SIZE = 200  # the live service's maximum (its 2017 spec says 500; 201 gets DIS1036)
@@ -196,17 +196,9 @@ def event_rows(
 ) -> list[dict]:
     """raw.events rows, one per event id. A malformed event raises MalformedRecord, or, when
     `on_malformed` is given, is reported there and skipped."""
-    rows: dict[str, dict] = {}
-    for event in events:
-        try:
-            row = _event_row(market_id, event, fetched_at)
-        except MalformedRecord as exc:
-            if on_malformed is None:
-                raise
-            on_malformed(exc)
-            continue
-        rows[row["event_id"]] = row
-    return list(rows.values())
+    return rows_by_key(
+        events, lambda event: _event_row(market_id, event, fetched_at), "event_id", on_malformed
+    )
 
 
 def _event_row(market_id: str, event: dict, fetched_at: datetime) -> dict:

@@ -106,7 +106,7 @@ def fit_predict(
         # Added by hand rather than yearly_seasonality=True: that flag means Prophet's order 10
         # and, below 730 days, a warning on every fit.
         model.add_seasonality(_YEARLY, period=365.25, fourier_order=settings.yearly_fourier_order)
-    weekdays = train["ds"].dt.weekday
+    weekdays = train["ds"].dt.day_of_week
     if weekdays.nunique() > 1 and len(train) >= _WEEKLY_MIN_DAYS:
         # A daily series (or a market held on several weekdays): the weekday matters. A weekly
         # market's series has one weekday and nothing to learn here.

@@ -16,8 +16,6 @@ import pandas as pd
 import pytest
 
 from marketprep.runner import RANGE_END_TAG, RANGE_START_TAG
-from marketprep.settings import load_settings
-from marketprep.vendors import register_vendor
 from marketprep.warehouse import Warehouse
 from orchestration.definitions import defs
 from orchestration.defs.automation.schedules import DAILY_JOB
@@ -26,7 +24,7 @@ from orchestration.defs.transform.checks import (
     WEATHER_COVERS_PLANNING_DAYS,
     WEATHER_FROM_PRIMARY_SOURCE,
 )
-from sandbox.servers import Sandbox, start_sandbox
+from sandbox.servers import Sandbox
 from sandbox.simulator import SimConfig, build_world
 from sources.markets import market_id_for
 
@@ -52,18 +50,10 @@ FAHRENHEIT = {
 
 
 def run_ingest_and_features(
-    world, tmp_path, monkeypatch, history_days: int, faults
+    world, sandboxed, history_days: int, faults
 ) -> tuple[dg.ExecuteInProcessResult, Warehouse]:
     """The daily job's ingest and transform groups for the `history_days` before END."""
-    with start_sandbox(world) as sandbox:
-        for name, value in sandbox.env().items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setenv("MARKETPREP_WAREHOUSE_URL", f"duckdb:///{tmp_path / 'wh.duckdb'}")
-        monkeypatch.setenv("MARKETPREP_HOME", str(tmp_path / "home"))
-        settings = load_settings()
-        warehouse = Warehouse(settings.warehouse)
-        for vendor in world.vendors:
-            register_vendor(warehouse, settings, vendor.vendor_id, vendor.name, vendor.access_token)
+    with sandboxed(world) as (sandbox, warehouse, settings):
         faults(sandbox)
         definitions = defs()
         selection = dg.AssetSelection.groups("ingest", "transform").resolve(
@@ -94,7 +84,7 @@ def upcoming(warehouse: Warehouse) -> pd.DataFrame:
     )
 
 
-def test_every_fallback_level_shows_in_the_features_and_the_checks(tmp_path, monkeypatch):
+def test_every_fallback_level_shows_in_the_features_and_the_checks(sandboxed):
     # A year of history, so climatology has last summer to average; four markets, each pushed
     # one level further down the chains than the next.
     world = build_world(
@@ -116,7 +106,7 @@ def test_every_fallback_level_shows_in_the_features_and_the_checks(tmp_path, mon
         sandbox.events.faults.respond("/v1/events/", 402, times=2)
         sandbox.ticketmaster.faults.respond("/discovery/v2/events.json", 401)
 
-    result, warehouse = run_ingest_and_features(world, tmp_path, monkeypatch, 372, faults)
+    result, warehouse = run_ingest_and_features(world, sandboxed, 372, faults)
     # Every load succeeded, fallbacks included; only the blocking check fails (see below).
     failed = [e.step_key for e in result.all_events if e.is_step_failure]
     assert failed == ["marts__feature_product_market_day_weather_covers_planning_days"]

@@ -5,10 +5,8 @@ import datetime as dt
 import pytest
 
 from marketprep import ingest
-from marketprep.settings import load_settings
 from marketprep.vendors import register_vendor
 from marketprep.warehouse import Warehouse
-from sandbox.servers import start_sandbox
 from sandbox.simulator import SimConfig, build_world
 
 pytestmark = pytest.mark.integration
@@ -17,17 +15,9 @@ WORLD = build_world(SimConfig(end=dt.date(2025, 7, 1), history_days=60, n_vendor
 
 
 @pytest.fixture
-def loaded(tmp_path, monkeypatch):
+def loaded(sandboxed):
     """A warehouse with the world's vendors plus one whose Square token was revoked."""
-    with start_sandbox(WORLD) as sandbox:
-        for name, value in sandbox.env().items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setenv("MARKETPREP_WAREHOUSE_URL", f"duckdb:///{tmp_path / 'wh.duckdb'}")
-        monkeypatch.setenv("MARKETPREP_HOME", str(tmp_path / "home"))
-        settings = load_settings()
-        warehouse = Warehouse(settings.warehouse)
-        for vendor in WORLD.vendors:
-            register_vendor(warehouse, settings, vendor.vendor_id, vendor.name, vendor.access_token)
+    with sandboxed(WORLD) as (sandbox, warehouse, settings):
         register_vendor(warehouse, settings, "revoked-farm", "Revoked Farm", "not-a-valid-token")
         yield warehouse, settings
 

@@ -11,10 +11,7 @@ import pytest
 from data_contracts import contract
 from marketprep.runner import run_daily
 from marketprep.serving import export, prep_sheet
-from marketprep.settings import load_settings
-from marketprep.vendors import register_vendor
 from marketprep.warehouse import Warehouse
-from sandbox.servers import start_sandbox
 from sandbox.simulator import SimConfig, build_world
 
 pytestmark = pytest.mark.integration
@@ -35,16 +32,8 @@ def world():
     return build_world(CONFIG)
 
 
-def _run_pipeline(world, warehouse_url: str, tmp_path, monkeypatch) -> tuple[Warehouse, str]:
-    with start_sandbox(world) as sandbox:
-        for name, value in sandbox.env().items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setenv("MARKETPREP_WAREHOUSE_URL", warehouse_url)
-        monkeypatch.setenv("MARKETPREP_HOME", str(tmp_path / "home"))
-        settings = load_settings()
-        warehouse = Warehouse(settings.warehouse)
-        for vendor in world.vendors:
-            register_vendor(warehouse, settings, vendor.vendor_id, vendor.name, vendor.access_token)
+def _run_pipeline(world, warehouse_url: str, sandboxed) -> tuple[Warehouse, str]:
+    with sandboxed(world, warehouse_url) as (_, warehouse, settings):
         outcome = run_daily(
             settings,
             MARKET_MORNING,
@@ -89,9 +78,9 @@ def _assert_serving_contract(warehouse: Warehouse, world, run_id: str) -> pd.Dat
     return serving
 
 
-def test_pipeline_on_duckdb_publishes_the_serving_contract(world, tmp_path, monkeypatch):
+def test_pipeline_on_duckdb_publishes_the_serving_contract(world, tmp_path, sandboxed):
     url = f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
-    warehouse, run_id = _run_pipeline(world, url, tmp_path, monkeypatch)
+    warehouse, run_id = _run_pipeline(world, url, sandboxed)
     serving = _assert_serving_contract(warehouse, world, run_id)
     first_counts = _serving_counts(warehouse)
     DUCKDB_COUNTS.update(first_counts)
@@ -105,17 +94,15 @@ def test_pipeline_on_duckdb_publishes_the_serving_contract(world, tmp_path, monk
     assert "Prep sheet" in sheet and "Total" in sheet
 
     # Re-running the same logical date replaces, never duplicates.
-    _run_pipeline(world, url, tmp_path, monkeypatch)
+    _run_pipeline(world, url, sandboxed)
     assert _serving_counts(warehouse) == first_counts
 
 
 @pytest.mark.postgres
-def test_pipeline_on_postgres_matches_duckdb(world, tmp_path, monkeypatch, postgres_url):
+def test_pipeline_on_postgres_matches_duckdb(world, tmp_path, sandboxed, postgres_url):
     if not DUCKDB_COUNTS:
-        duck, _ = _run_pipeline(
-            world, f"duckdb:///{tmp_path / 'warehouse.duckdb'}", tmp_path, monkeypatch
-        )
+        duck, _ = _run_pipeline(world, f"duckdb:///{tmp_path / 'warehouse.duckdb'}", sandboxed)
         DUCKDB_COUNTS.update(_serving_counts(duck))
-    pg, run_id = _run_pipeline(world, postgres_url, tmp_path, monkeypatch)
+    pg, run_id = _run_pipeline(world, postgres_url, sandboxed)
     _assert_serving_contract(pg, world, run_id)
     assert _serving_counts(pg) == DUCKDB_COUNTS

@@ -14,12 +14,9 @@ import dagster as dg
 import pytest
 
 from marketprep import ingest
-from marketprep.settings import load_settings
-from marketprep.vendors import register_vendor
 from marketprep.warehouse import Warehouse
 from orchestration.defs.ingest.assets import weather_daily
 from orchestration.defs.resources import MarketPrepResource
-from sandbox.servers import start_sandbox
 from sandbox.simulator import SimConfig, build_world
 from sources.markets import market_id_for
 from sources.open_meteo import DailyLimitExceeded
@@ -55,17 +52,9 @@ def market_ids() -> list[str]:
 
 
 @pytest.fixture
-def loaded(tmp_path, monkeypatch):
+def loaded(sandboxed):
     """A warehouse with the world's vendors and their Square locations (the markets)."""
-    with start_sandbox(WORLD) as sandbox:
-        for name, value in sandbox.env().items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setenv("MARKETPREP_WAREHOUSE_URL", f"duckdb:///{tmp_path / 'wh.duckdb'}")
-        monkeypatch.setenv("MARKETPREP_HOME", str(tmp_path / "home"))
-        settings = load_settings()
-        warehouse = Warehouse(settings.warehouse)
-        for vendor in WORLD.vendors:
-            register_vendor(warehouse, settings, vendor.vendor_id, vendor.name, vendor.access_token)
+    with sandboxed(WORLD) as (sandbox, warehouse, settings):
         ingest.sync_square_locations(warehouse, settings, NOW)
         yield warehouse, settings, sandbox
 

@@ -10,7 +10,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: setup demo test bench lint ui clean
+.PHONY: setup demo test bench lint ui docs clean
 
 # uv itself comes from PyPI into a private venv when the machine has none.
 $(CURDIR)/.tools/bin/uv:
@@ -46,6 +46,19 @@ lint: setup
 
 ui: setup
 	$(RUN) dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# The dbt docs site, offline: the models built empty (`dbt run --empty`) on a DuckDB file holding
+# the source tables, empty, so the catalog has every column's type. Kept apart from target/, whose
+# manifest the orchestration reads.
+DOCS_DIR := $(CURDIR)/dbt_project/target/docs
+docs: setup
+	rm -rf $(DOCS_DIR) && mkdir -p $(DOCS_DIR)
+	$(RUN) python -m data_contracts.dbt --empty-sources $(DOCS_DIR)/warehouse.duckdb
+	MARKETPREP_DBT_TARGET=duckdb MARKETPREP_DBT_DUCKDB_PATH=$(DOCS_DIR)/warehouse.duckdb \
+	  $(RUN) dbt run --empty --quiet --project-dir dbt_project --profiles-dir dbt_project --target-path $(DOCS_DIR)
+	MARKETPREP_DBT_TARGET=duckdb MARKETPREP_DBT_DUCKDB_PATH=$(DOCS_DIR)/warehouse.duckdb \
+	  $(RUN) dbt docs generate --static --quiet --project-dir dbt_project --profiles-dir dbt_project --target-path $(DOCS_DIR)
+	@echo "dbt docs: open $(DOCS_DIR)/static_index.html in a browser (one self-contained file)"
 
 clean:
 	rm -rf .venv .tools .marketprep dbt_project/target dbt_project/logs

@@ -4,7 +4,8 @@ A contract names the table's columns with logical types, nullability, allowed ra
 its keys, who owns it and, for the tables the quality gates audit, how fresh it must be and whose
 rows are whose. The warehouse creates tables from them, `data_contracts.gx` turns them into Great
 Expectations suites, `data_contracts.dictionary` into docs/data_dictionary.md and
-`data_contracts.dbt` into the dbt YAML of the contracted dbt models, so the schema is written once.
+`data_contracts.dbt` into the dbt YAML of the contracted dbt models and of the raw sources dbt
+reads, so the schema is written once.
 """
 
 from __future__ import annotations
@@ -29,6 +30,21 @@ LOGICAL_TYPES = (
     "json",
 )
 NUMERIC_TYPES = ("int64", "int32", "float64", "decimal")
+TABLE_KEYS = {
+    "table",
+    "description",
+    "owner",
+    "columns_from",
+    "columns",
+    "primary_key",
+    "partition_column",
+    "unique",
+    "ordered",
+    "audit",
+    "dbt_model",
+    "dbt_source",
+    "max_row_drop",
+}
 COLUMN_KEYS = {
     "name",
     "type",
@@ -39,6 +55,7 @@ COLUMN_KEYS = {
     "values",
     "json_schema",
     "required_when",
+    "references",
 }
 
 
@@ -54,6 +71,9 @@ class Column:
     json_schema: dict | None = None  # JSON Schema every value of a json column must match
     # a nullable column that must not be null on the rows where these columns have these values
     required_when: tuple[tuple[str, Any], ...] | None = None
+    # "schema.table.column" of another contracted table every non-null value must appear in;
+    # dbt tests it (a relationships test), since one table's audit cannot see another table
+    references: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +116,9 @@ class Contract:
     ordered: tuple[tuple[str, ...], ...] = ()  # columns whose values never decrease left to right
     audit: Audit | None = None
     dbt_model: str | None = None  # the dbt model this contract declares, if it is one
+    dbt_source: bool = False  # a raw table the dbt project reads as source('raw', <name>)
+    # the largest fraction of its rows one dbt build may lose against the build before
+    max_row_drop: float | None = None
 
     @property
     def schema(self) -> str:
@@ -137,6 +160,7 @@ def _column(path: Path, raw: dict) -> Column:
         values=tuple(raw["values"]) if "values" in raw else None,
         json_schema=raw.get("json_schema"),
         required_when=tuple(raw["required_when"].items()) if "required_when" in raw else None,
+        references=raw.get("references"),
     )
     if column.type not in LOGICAL_TYPES:
         raise ValueError(f"{path.name}: column {column.name} has unknown type {column.type!r}")
@@ -145,6 +169,11 @@ def _column(path: Path, raw: dict) -> Column:
     if column.json_schema is not None and column.type != "json":
         raise ValueError(
             f"{path.name}: column {column.name} has a json_schema but type {column.type}"
+        )
+    if column.references is not None and len(column.references.split(".")) != 3:
+        raise ValueError(
+            f"{path.name}: column {column.name} references {column.references!r}, "
+            "not schema.table.column"
         )
     return column
 
@@ -170,6 +199,9 @@ def _audit(path: Path, raw: dict | None, names: set[str]) -> Audit | None:
 
 def _parse(path: Path) -> Contract:
     doc = yaml.safe_load(path.read_text())
+    unknown = set(doc) - TABLE_KEYS
+    if unknown:
+        raise ValueError(f"{path.name}: unknown key(s) {sorted(unknown)}")
     # A table that holds the same rows as another starts from its columns and may add its own.
     inherited = (
         _parse(CONTRACTS_DIR / f"{doc['columns_from']}.yaml").columns
@@ -191,6 +223,11 @@ def _parse(path: Path) -> Contract:
         for name, _ in column.required_when or ():
             if name not in names:
                 raise ValueError(f"{path.name}: {column.name}.required_when names unknown {name!r}")
+    max_row_drop = doc.get("max_row_drop")
+    if max_row_drop is not None and not 0 < max_row_drop < 1:
+        raise ValueError(f"{path.name}: max_row_drop must be a fraction between 0 and 1")
+    if max_row_drop is not None and "dbt_model" not in doc:
+        raise ValueError(f"{path.name}: max_row_drop is checked by dbt, so it needs a dbt_model")
     return Contract(
         table=doc["table"],
         description=doc.get("description", ""),
@@ -202,6 +239,8 @@ def _parse(path: Path) -> Contract:
         ordered=tuple(tuple(g) for g in doc.get("ordered", [])),
         audit=_audit(path, doc.get("audit"), names),
         dbt_model=doc.get("dbt_model"),
+        dbt_source=bool(doc.get("dbt_source", False)),
+        max_row_drop=max_row_drop,
     )
 
 

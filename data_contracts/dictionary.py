@@ -13,7 +13,7 @@ from data_contracts import Column, Contract, all_contracts
 DICTIONARY = Path(__file__).resolve().parents[1] / "docs" / "data_dictionary.md"
 LAYERS = {
     "raw": "Raw inputs (loaded by the ingest assets)",
-    "marts": "Feature tables (built by dbt)",
+    "marts": "Marts and feature tables (built by dbt)",
     "forecast": "Forecasts and staged recommendations",
     "serving": "Serving (what vendors read)",
     "ops": "Operations",
@@ -38,6 +38,8 @@ def _rules(column: Column) -> str:
         rules.append(
             "required where " + " and ".join(f"{c} = {v}" for c, v in column.required_when)
         )
+    if column.references is not None:
+        rules.append(f"in `{column.references}`")
     if column.json_schema is not None:
         rules.append(f"JSON Schema `{json.dumps(column.json_schema, separators=(',', ':'))}`")
     return "; ".join(rules)
@@ -53,7 +55,13 @@ def _table(contract: Contract) -> list[str]:
     if contract.partition_column:
         facts.append(f"partitioned by {contract.partition_column}")
     if contract.dbt_model:
-        facts.append(f"dbt model `{contract.dbt_model}`")
+        facts.append(f"dbt model `{contract.dbt_model}` (enforced contract)")
+    if contract.dbt_source:
+        facts.append(f"dbt source `raw.{contract.name}`")
+    if contract.max_row_drop is not None:
+        facts.append(
+            f"a build loses at most {contract.max_row_drop:.0%} of the rows of the one before"
+        )
     audit = contract.audit
     if audit is not None:
         scope = "the run's partitions" if audit.window == "partition" else "the whole table"

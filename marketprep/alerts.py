@@ -61,7 +61,9 @@ def _read(warehouse: Warehouse) -> pd.DataFrame:
     warehouse.ensure_tables([ALERTS])
     rows = warehouse.query("select * from ops.alerts")
     for column in ("opened_at", "last_seen_at", "resolved_at", "open_sent_at", "resolve_sent_at"):
-        rows[column] = pd.to_datetime(rows[column], utc=True)
+        # microseconds, as stored: PostgreSQL rows come as objects, and pandas makes an empty or
+        # all-null column whole seconds, which then refuses a `now` with microseconds
+        rows[column] = pd.to_datetime(rows[column], utc=True).dt.as_unit("us")
     return rows
 
 

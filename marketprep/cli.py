@@ -104,7 +104,9 @@ def _import_sales(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from marketprep.runner import run_daily
 
-    outcome = run_daily(load_settings(), args.date, history_days=args.history_days)
+    outcome = run_daily(
+        load_settings(), args.date, history_days=args.history_days, full_refresh=args.full_refresh
+    )
     print(f"run {outcome.run_id}: {'succeeded' if outcome.success else 'FAILED'}")
     for step in outcome.failed_steps:
         print(f"  failed step: {step}")
@@ -181,6 +183,11 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--date", type=_date, required=True, help="the market morning planned for")
     run.add_argument(
         "--history-days", type=int, default=1, help="days of sales to ingest before --date"
+    )
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental dbt models from all raw history, not just these days",
     )
     run.set_defaults(handler=_run)
 

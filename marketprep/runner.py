@@ -41,10 +41,13 @@ def run_daily(
     history_days: int = 1,
     instance: dg.DagsterInstance | None = None,
     log_level: str = "INFO",
+    full_refresh: bool = False,
 ) -> RunOutcome:
-    """Plan for `market_morning`: ingest the `history_days` days before it (one run), then everything else."""
+    """Plan for `market_morning`: ingest the `history_days` days before it (one run), then everything
+    else. dbt rebuilds those days of its incremental models, or all of them with `full_refresh`."""
     from orchestration.definitions import defs
     from orchestration.defs.automation.schedules import DAILY_JOB
+    from orchestration.defs.transform.assets import DBT_OP
 
     if history_days < 1:
         raise ValueError(f"history_days must be at least 1, got {history_days}")
@@ -55,7 +58,10 @@ def run_daily(
         prepare_dagster_home(settings)
         instance = dg.DagsterInstance.get()
     job = defs().resolve_job_def(DAILY_JOB)
-    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    run_config = {
+        "loggers": {"console": {"config": {"log_level": log_level}}},
+        "ops": {DBT_OP: {"config": {"full_refresh": full_refresh}}},
+    }
     result = job.execute_in_process(
         run_config=run_config, instance=instance, tags=tags, raise_on_error=False
     )

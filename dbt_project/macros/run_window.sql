@@ -1,17 +1,27 @@
 {#- The run window every date-relative model shares, validated once so that a malformed var
     fails at compile time with a message instead of deep inside a query. -#}
 
-{% macro run_date() -%}
-    {%- set value = var('run_date') -%}
+{#- A var holding a day, 'YYYY-MM-DD', as its text; `default` (text) when the var is null. -#}
+{% macro date_var_text(name, default) -%}
+    {%- set value = var(name) -%}
     {%- if value is none -%}
-        {%- set value = run_started_at.strftime('%Y-%m-%d') -%}
+        {%- set value = default -%}
     {%- endif -%}
     {#- YAML turns an unquoted 2024-07-01 into a date; its string form is the same text. -#}
     {%- set text = value | string -%}
     {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', text) -%}
-        {{ exceptions.raise_compiler_error("var run_date must be a date 'YYYY-MM-DD', got '" ~ text ~ "'") }}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be a date 'YYYY-MM-DD', got '" ~ text ~ "'") }}
     {%- endif -%}
-    cast('{{ text }}' as date)
+    {{ return(text) }}
+{%- endmacro %}
+
+{#- The logical date of the run: the first day that counts as upcoming. -#}
+{% macro run_date_text() -%}
+    {{ return(marketprep.date_var_text('run_date', run_started_at.strftime('%Y-%m-%d'))) }}
+{%- endmacro %}
+
+{% macro run_date() -%}
+    cast('{{ marketprep.run_date_text() }}' as date)
 {%- endmacro %}
 
 {#- A var that must be a positive whole number of days, rendered as an integer literal. -#}

@@ -103,8 +103,15 @@ def load_postgres(conninfo: str, tables: dict[str, list[dict]]) -> None:
                     copy.write_row([row[name] for name in names])
 
 
-def run_dbt_build(env: dict[str, str], work_dir: Path) -> list[dict]:
-    """`dbt build` as the orchestration runs it; returns run_results.json's results."""
+def run_dbt_build(
+    env: dict[str, str],
+    work_dir: Path,
+    extra_vars: dict[str, str] | None = None,
+    full_refresh: bool = False,
+) -> list[dict]:
+    """`dbt build` as the orchestration runs it; returns run_results.json's results.
+
+    `extra_vars` adds to the run vars (e.g. an incremental run's partition window)."""
     dbt = shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
     clean_env = {k: v for k, v in os.environ.items() if not k.startswith("MARKETPREP_DBT_")}
     target_path = work_dir / "target"
@@ -117,7 +124,11 @@ def run_dbt_build(env: dict[str, str], work_dir: Path) -> list[dict]:
             "--profiles-dir",
             str(DBT_PROJECT_DIR),
             "--vars",
-            json.dumps({"run_date": RUN_DATE.isoformat(), "horizon_days": HORIZON_DAYS}),
+            json.dumps(
+                {"run_date": RUN_DATE.isoformat(), "horizon_days": HORIZON_DAYS}
+                | (extra_vars or {})
+            ),
+            *(["--full-refresh"] if full_refresh else []),
         ],
         env={
             **clean_env,

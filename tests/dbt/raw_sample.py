@@ -11,6 +11,7 @@ import json
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from marketprep.holidays import holiday_rows
 from sandbox.spec import datasets_dir
 
 RUN_DATE = date(2024, 7, 1)  # a Monday
@@ -517,6 +518,7 @@ def raw_tables() -> dict[str, list[dict]]:
                 CATALOG
             )
         ],
+        "raw.public_holidays": holiday_rows(["US"], 2023, 2024, INGESTED_AT).rows,
         "raw.square_orders": orders,
         "raw.square_order_line_items": lines,
         "raw.square_order_returns": _returns(orders, lines),

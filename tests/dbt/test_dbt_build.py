@@ -9,6 +9,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
+import holidays
 import pytest
 from raw_sample import (
     ARCHIVE_NULL_FROM,
@@ -36,11 +37,14 @@ from raw_sample import (
     HONEY,
     KALE,
     KALE_LAST_SALE,
+    RETURNED_SATURDAY,
+    RETURNED_UNITS,
     RUN_DATE,
     SALES_PLAN,
     SATURDAYS,
     SOURDOUGH,
     UNION,
+    _price,
     archive_temp,
     expected_last_sale_at,
     forecast_temp,
@@ -73,10 +77,17 @@ FEATURE_COLUMNS = [
     "lag_units_1",
     "rolling_mean_units_4",
     "precip_source",
+    "units_same_day_last_season",
+    "lag_units_2",
+    "rolling_mean_units_8",
+    "product_age_days",
+    "is_holiday",
+    "holiday_name",
     "events_known",
     "events_source",
     "units_brought",
     "is_censored",
+    "censoring_source",
 ]
 
 
@@ -224,22 +235,36 @@ def test_custom_amount_lines_are_kept_and_flagged(built_warehouse):
     assert all(row["variation_id"] is None for row in custom)
 
 
-def test_lag_and_rolling_mean_follow_each_series(features):
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def test_lags_rolling_means_and_age_follow_each_series(features):
     for (vendor, market, product), days in _expected_history_days().items():
         units = [_units(vendor, market, product, day) for day in days]
+        by_day = dict(zip(days, units, strict=True))
         for i, day in enumerate(days):
-            key = (vendor, market, product, day)
-            previous = units[max(0, i - 4) : i]
-            assert features[key]["lag_units_1"] == (units[i - 1] if i else None), key
-            assert features[key]["rolling_mean_units_4"] == pytest.approx(
-                sum(previous) / len(previous) if previous else None
-            ), key
+            row = features[vendor, market, product, day]
+            assert row["lag_units_1"] == (units[i - 1] if i >= 1 else None), row
+            assert row["lag_units_2"] == (units[i - 2] if i >= 2 else None), row
+            assert row["rolling_mean_units_4"] == pytest.approx(_mean(units[max(0, i - 4) : i]))
+            assert row["rolling_mean_units_8"] == pytest.approx(_mean(units[max(0, i - 8) : i]))
+            assert row["product_age_days"] == (day - days[0]).days
+            assert row["units_same_day_last_season"] == by_day.get(day - timedelta(days=364))
         for key, row in features.items():
             if key[:3] == (vendor, market, product) and row["is_future"]:
                 assert row["lag_units_1"] == units[-1]
-                assert row["rolling_mean_units_4"] == pytest.approx(
-                    sum(units[-4:]) / len(units[-4:])
-                )
+                assert row["lag_units_2"] == (units[-2] if len(units) >= 2 else None)
+                assert row["rolling_mean_units_4"] == pytest.approx(_mean(units[-4:]))
+                assert row["rolling_mean_units_8"] == pytest.approx(_mean(units[-8:]))
+                assert row["product_age_days"] == (key[3] - days[0]).days
+
+
+def test_public_holidays_of_the_market_country_are_flagged(features):
+    us = holidays.country_holidays("US", years=[2024])
+    flagged = {key[3]: row["holiday_name"] for key, row in features.items() if row["is_holiday"]}
+    assert flagged, "the sample's market days include a US holiday"
+    assert flagged == {key[3]: us[key[3]] for key in features if key[3] in us}
 
 
 def test_lag_and_rolling_mean_by_hand_for_union_sourdough(features):
@@ -343,3 +368,15 @@ def test_sold_out_days_are_censored_from_feedback(features):
     assert sourdough[SATURDAYS[3]]["units_brought"] == 30.0
     assert sourdough[SATURDAYS[0]]["units_brought"] is None
     assert not any(row["is_censored"] for row in features.values() if row["is_future"])
+
+
+def test_returns_come_off_net_revenue_not_gross(built_warehouse):
+    rows = built_warehouse.query(
+        "select gross_revenue, net_revenue, units_sold from marts.fct_product_sales "
+        f"where vendor_id = '{BAKERY}' and market_id = '{UNION}' and product_id = '{SOURDOUGH}' "
+        f"and market_date = '{RETURNED_SATURDAY}'"
+    )
+    [row] = rows
+    returned = float(RETURNED_UNITS) * _price(SOURDOUGH) / 100
+    assert row["gross_revenue"] - row["net_revenue"] == pytest.approx(returned)
+    assert row["units_sold"] == _units(BAKERY, UNION, SOURDOUGH, RETURNED_SATURDAY)

@@ -32,13 +32,16 @@ def world():
     return build_world(CONFIG)
 
 
-def _run_pipeline(world, warehouse_url: str, sandboxed) -> tuple[Warehouse, str]:
+def _run_pipeline(
+    world, warehouse_url: str, sandboxed, full_refresh: bool = False
+) -> tuple[Warehouse, str]:
     with sandboxed(world, warehouse_url) as (_, warehouse, settings):
         outcome = run_daily(
             settings,
             MARKET_MORNING,
             history_days=CONFIG.history_days,
             instance=dg.DagsterInstance.ephemeral(),
+            full_refresh=full_refresh,
         )
     assert outcome.success, (
         f"failed steps {outcome.failed_steps}, failed checks {outcome.failed_checks}"
@@ -51,6 +54,7 @@ def _serving_counts(warehouse: Warehouse) -> dict[str, int]:
         "raw.square_orders",
         "raw.square_order_line_items",
         "raw.weather_daily",
+        "marts.fct_product_sales",
         "marts.feature_product_market_day",
         "serving.recommendations",
     ]
@@ -93,7 +97,8 @@ def test_pipeline_on_duckdb_publishes_the_serving_contract(world, tmp_path, sand
     sheet = prep_sheet(warehouse, vendor)
     assert "Prep sheet" in sheet and "Total" in sheet
 
-    # Re-running the same logical date replaces, never duplicates.
+    # Re-running the same logical date replaces, never duplicates (dbt's incremental models
+    # rebuild the run's partitions in place).
     _run_pipeline(world, url, sandboxed)
     assert _serving_counts(warehouse) == first_counts
 
@@ -103,6 +108,7 @@ def test_pipeline_on_postgres_matches_duckdb(world, tmp_path, sandboxed, postgre
     if not DUCKDB_COUNTS:
         duck, _ = _run_pipeline(world, f"duckdb:///{tmp_path / 'warehouse.duckdb'}", sandboxed)
         DUCKDB_COUNTS.update(_serving_counts(duck))
-    pg, run_id = _run_pipeline(world, postgres_url, sandboxed)
+    # the operator's full refresh (`marketprep run --full-refresh`) reaches dbt
+    pg, run_id = _run_pipeline(world, postgres_url, sandboxed, full_refresh=True)
     _assert_serving_contract(pg, world, run_id)
     assert _serving_counts(pg) == DUCKDB_COUNTS

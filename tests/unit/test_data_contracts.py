@@ -145,3 +145,30 @@ def test_every_audited_table_names_who_its_rows_belong_to():
     for audited in audited_contracts():
         assert audited.audit.subject in ("vendor_id", "market_id"), audited.table
         assert audited.owner, audited.table
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("owners: ingest\n", r"unknown key\(s\) \['owners'\]"),  # a typo would silently do nothing
+        ("dbt_model: things\nmax_row_drop: 1.5\n", "max_row_drop must be a fraction"),
+        ("max_row_drop: 0.5\n", "max_row_drop is checked by dbt, so it needs a dbt_model"),
+    ],
+)
+def test_malformed_table_fields_name_the_file(tmp_path, text, message):
+    path = tmp_path / "raw.things.yaml"
+    path.write_text("table: raw.things\n" + text + GOOD_COLUMNS)
+
+    with pytest.raises(ValueError, match=message):
+        _parse(path)
+
+
+def test_a_reference_names_schema_table_and_column(tmp_path):
+    path = tmp_path / "raw.things.yaml"
+    path.write_text(
+        "table: raw.things\ncolumns:\n"
+        "  - {name: x, type: string, nullable: true, references: marts.dim_markets}\n"
+    )
+
+    with pytest.raises(ValueError, match="not schema.table.column"):
+        _parse(path)

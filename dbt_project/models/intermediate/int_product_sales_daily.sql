@@ -1,8 +1,11 @@
+{{ marketprep.config_rebuilt_by_day() }}
+
 with
 
 sale_lines as (
 
     select * from {{ ref('int_sale_lines') }}
+    where {{ marketprep.only_rebuilt_days() }}
 
 ),
 
@@ -23,6 +26,7 @@ aggregated as (
         sum(quantity) as units_sold,
         count(distinct order_id) as orders_count,
         sum(gross_sales_amount) as gross_sales_amount,
+        sum(net_sales_amount) as net_sales_amount,
         -- a Square account has one currency, so any line's currency is the day's
         max(currency) as currency,
         min(closed_at) as first_sale_at,

@@ -1,8 +1,11 @@
+{{ marketprep.config_rebuilt_by_day() }}
+
 with
 
 line_items as (
 
     select * from {{ ref('stg_square__order_line_items') }}
+    where {{ marketprep.only_rebuilt_days() }}
 
 ),
 
@@ -10,6 +13,7 @@ orders as (
 
     select * from {{ ref('stg_square__orders') }}
     where order_state = 'COMPLETED'
+        and {{ marketprep.only_rebuilt_days() }}
 
 ),
 
@@ -57,8 +61,10 @@ located as (
         -- it never takes back more than the line sold, even if a feed says so
         greatest(line_items.quantity - coalesce(returned_per_line.returned_quantity, 0), 0)
             as quantity,
+        line_items.gross_sales_amount,
+        coalesce(returned_per_line.returned_amount, 0) as returned_amount,
         line_items.gross_sales_amount
-            - coalesce(returned_per_line.returned_amount, 0) as gross_sales_amount,
+            - coalesce(returned_per_line.returned_amount, 0) as net_sales_amount,
         line_items.currency,
         orders.closed_at
 

@@ -1,8 +1,11 @@
+{{ marketprep.config_rebuilt_by_day() }}
+
 with
 
 sale_lines as (
 
     select * from {{ ref('int_sale_lines') }}
+    where {{ marketprep.only_rebuilt_days() }}
 
 ),
 

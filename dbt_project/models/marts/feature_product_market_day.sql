@@ -62,6 +62,12 @@ feedback as (
 
 ),
 
+public_holidays as (
+
+    select * from {{ ref('stg_calendar__public_holidays') }}
+
+),
+
 past_sales as (
 
     select * from product_sales
@@ -94,6 +100,7 @@ history_days as (
         series.vendor_id,
         series.market_id,
         series.product_id,
+        series.first_sale_date,
         vendor_market_days.market_date
 
     from series
@@ -119,10 +126,12 @@ history as (
         history_days.vendor_id,
         history_days.market_id,
         history_days.product_id,
+        history_days.first_sale_date,
         history_days.market_date,
         coalesce(past_sales.units_sold, 0) as units_sold,
         coalesce(past_sales.orders_count, 0) as orders_count,
-        past_sales.last_sale_at
+        past_sales.last_sale_at,
+        coalesce(past_sales.is_sold_out_inferred, false) as is_sold_out_inferred
 
     from history_days
 
@@ -138,10 +147,14 @@ history_with_lags as (
 
     select
         *,
-        lag(units_sold) over series_days as lag_units_1,
+        lag(units_sold, 1) over series_days as lag_units_1,
+        lag(units_sold, 2) over series_days as lag_units_2,
         avg(units_sold) over (
             series_days rows between 4 preceding and 1 preceding
-        ) as rolling_mean_units_4
+        ) as rolling_mean_units_4,
+        avg(units_sold) over (
+            series_days rows between 8 preceding and 1 preceding
+        ) as rolling_mean_units_8
 
     from history
 
@@ -160,9 +173,13 @@ history_tails as (
         market_id,
         product_id,
         units_sold as next_lag_units_1,
+        lag(units_sold, 1) over series_days as next_lag_units_2,
         avg(units_sold) over (
             series_days rows between 3 preceding and current row
         ) as next_rolling_mean_units_4,
+        avg(units_sold) over (
+            series_days rows between 7 preceding and current row
+        ) as next_rolling_mean_units_8,
         row_number() over (
             partition by vendor_id, market_id, product_id
             order by market_date desc
@@ -207,9 +224,12 @@ future as (
         series.vendor_id,
         series.market_id,
         series.product_id,
+        series.first_sale_date,
         market_calendar.market_date,
         latest_history.next_lag_units_1 as lag_units_1,
-        latest_history.next_rolling_mean_units_4 as rolling_mean_units_4
+        latest_history.next_lag_units_2 as lag_units_2,
+        latest_history.next_rolling_mean_units_4 as rolling_mean_units_4,
+        latest_history.next_rolling_mean_units_8 as rolling_mean_units_8
 
     from series
 
@@ -239,13 +259,17 @@ series_days as (
         vendor_id,
         market_id,
         product_id,
+        first_sale_date,
         market_date,
         false as is_future,
         units_sold,
         orders_count,
         last_sale_at,
+        is_sold_out_inferred,
         lag_units_1,
-        rolling_mean_units_4
+        lag_units_2,
+        rolling_mean_units_4,
+        rolling_mean_units_8
 
     from history_with_lags
 
@@ -255,13 +279,17 @@ series_days as (
         vendor_id,
         market_id,
         product_id,
+        first_sale_date,
         market_date,
         true as is_future,
         cast(null as double precision) as units_sold,
         cast(null as integer) as orders_count,
         cast(null as timestamptz) as last_sale_at,
+        false as is_sold_out_inferred,
         lag_units_1,
-        rolling_mean_units_4
+        lag_units_2,
+        rolling_mean_units_4,
+        rolling_mean_units_8
 
     from future
 
@@ -293,19 +321,33 @@ final as (
         series_days.lag_units_1,
         series_days.rolling_mean_units_4,
         weather.precip_source,
+        -- what this series sold on its market day 52 weeks earlier (same weekday), if it was one
+        last_season.units_sold as units_same_day_last_season,
+        series_days.lag_units_2,
+        series_days.rolling_mean_units_8,
+        {{ marketprep.days_between('series_days.first_sale_date', 'series_days.market_date') }}
+            as product_age_days,
+        public_holidays.holiday_date is not null as is_holiday,
+        public_holidays.holiday_name,
         -- a day no events source answered for is unknown, not eventless: the counts above are
         -- then whatever an earlier fetch found (0 if none)
         coalesce(events_status.events_known, false) as events_known,
         events_status.events_source,
         feedback.units_brought,
         -- a sold-out day is censored demand: demand was at least what sold. Reported, or
-        -- inferred when everything brought was sold.
+        -- inferred when everything brought was sold; without feedback, inferred from the sales
+        -- pattern (fct_product_sales.is_sold_out_inferred)
         coalesce(
             feedback.is_sold_out,
             feedback.units_brought > 0
                 and coalesce(feedback.units_sold, series_days.units_sold) >= feedback.units_brought,
-            false
-        ) and not series_days.is_future as is_censored
+            series_days.is_sold_out_inferred
+        ) and not series_days.is_future as is_censored,
+        case
+            when series_days.is_future then null
+            when feedback.is_sold_out is not null or feedback.units_brought > 0 then 'feedback'
+            when series_days.is_sold_out_inferred then 'sales_pattern'
+        end as censoring_source
 
     from series_days
 
@@ -327,6 +369,16 @@ final as (
     left join events_status
         on series_days.market_id = events_status.market_id
         and series_days.market_date = events_status.event_date
+
+    left join history_with_lags as last_season
+        on series_days.vendor_id = last_season.vendor_id
+        and series_days.market_id = last_season.market_id
+        and series_days.product_id = last_season.product_id
+        and last_season.market_date = {{ marketprep.add_days('series_days.market_date', '-364') }}
+
+    left join public_holidays
+        on markets.country = public_holidays.country
+        and series_days.market_date = public_holidays.holiday_date
 
     left join feedback
         on series_days.vendor_id = feedback.vendor_id

@@ -7,6 +7,7 @@ import dagster as dg
 from data_contracts import contract
 from marketprep import ingest
 from marketprep.calendar import load_schedule_overrides
+from marketprep.holidays import holiday_rows
 from marketprep.ingest import square_state
 from orchestration.defs.ingest.partitions import DAILY, planning_date, window_days
 from orchestration.defs.resources import MarketPrepResource
@@ -24,6 +25,7 @@ SOURCE_FRESHNESS = dg.FreshnessPolicy.cron(
     deadline_cron="0 6 * * *", lower_bound_delta=dt.timedelta(hours=6), timezone=DAILY.timezone
 )
 SCHEDULE_OVERRIDES = contract("raw.market_schedule_overrides")
+PUBLIC_HOLIDAYS = contract("raw.public_holidays")
 
 
 def _metadata(results: list[ingest.SyncResult]) -> dict[str, dg.MetadataValue]:
@@ -237,5 +239,41 @@ def market_schedule_overrides(marketprep: MarketPrepResource) -> dg.MaterializeR
             "rows_written": dg.MetadataValue.int(written),
             "markets": dg.MetadataValue.int(len({r["market_id"] for r in rows})),
             "file": dg.MetadataValue.text(path or "(MARKETPREP_MARKET_SCHEDULE_FILE not set)"),
+        }
+    )
+
+
+@dg.asset(
+    key=["raw", "public_holidays"],
+    deps=[["raw", "square_locations"]],
+    group_name="ingest",
+    kinds={"python"},
+)
+def public_holidays(
+    context: dg.AssetExecutionContext, marketprep: MarketPrepResource
+) -> dg.MaterializeResult:
+    """One row per country × public holiday for the markets' countries, from the first year of
+    sales through the year after the planning date. A country the calendar does not know is named
+    in the metadata and gets no holidays; the others still load."""
+    warehouse = marketprep.warehouse
+    countries = warehouse.query("select distinct country from raw.square_locations")["country"]
+    planned = planning_date(context)
+    first_year = planned.year
+    if warehouse.table_exists("raw.square_orders"):
+        years = warehouse.query("select min(market_date) as first_day from raw.square_orders")
+        first_day = years["first_day"].dropna()
+        first_year = min(first_year, first_day.iloc[0].year) if len(first_day) else first_year
+    loaded = holiday_rows(countries, first_year, planned.year + 1, dt.datetime.now(dt.UTC))
+    if loaded.unknown_countries:
+        context.log.warning(
+            "no public holidays known for %s: their markets' days count as ordinary days",
+            ", ".join(loaded.unknown_countries),
+        )
+    written = warehouse.replace(PUBLIC_HOLIDAYS, loaded.rows)
+    return dg.MaterializeResult(
+        metadata={
+            "rows_written": dg.MetadataValue.int(written),
+            "years": dg.MetadataValue.text(f"{first_year}–{planned.year + 1}"),
+            "unknown_countries": dg.MetadataValue.text(", ".join(loaded.unknown_countries)),
         }
     )

@@ -12,7 +12,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.defs.ingest.partitions import planning_date
+from orchestration.defs.ingest.partitions import DAILY, planning_date, window_days
 from orchestration.defs.resources import MarketPrepResource
 from orchestration.defs.transform.project import DBT_PROJECT, dbt_environment, dbt_vars
 from orchestration.environment import current_environment
@@ -39,6 +39,16 @@ class MarketPrepTranslator(DagsterDbtTranslator):
         )
 
 
+DBT_OP = "marketprep_dbt"
+
+
+class DbtBuildConfig(dg.Config):
+    """Launchpad options of the dbt step."""
+
+    full_refresh: bool = False
+    """Rebuild the incremental models from all raw history instead of the run's partitions."""
+
+
 @dg.definitions
 def transform() -> dg.Definitions:
     environment = current_environment()
@@ -47,17 +57,30 @@ def transform() -> dg.Definitions:
         manifest=DBT_PROJECT.manifest_path,
         project=DBT_PROJECT,
         dagster_dbt_translator=MarketPrepTranslator(environment.warehouse_kind),
+        name=DBT_OP,
+        partitions_def=DAILY,
         backfill_policy=dg.BackfillPolicy.single_run(),
     )
     def marketprep_dbt(
-        context: dg.AssetExecutionContext, dbt: DbtCliResource, marketprep: MarketPrepResource
+        context: dg.AssetExecutionContext,
+        dbt: DbtCliResource,
+        marketprep: MarketPrepResource,
+        config: DbtBuildConfig,
     ):
-        """Every dbt model is one table; `dbt build` runs models and their tests in graph order."""
+        """`dbt build` runs models and their tests in graph order. The sales models are incremental
+        by market day: a run rebuilds its partitions (plus dbt's lookback for late Square updates);
+        the small models are rebuilt whole every run, for today's planning date."""
         settings = marketprep.settings
+        first_day, last_day = window_days(context)
         args = [
             "build",
             "--vars",
-            dbt_vars(planning_date(context).isoformat(), settings.horizon_days),
+            dbt_vars(
+                planning_date(context).isoformat(),
+                settings.horizon_days,
+                window=(first_day.isoformat(), last_day.isoformat()),
+            ),
+            *(["--full-refresh"] if config.full_refresh else []),
         ]
         with dbt_environment(settings.dbt_env()):
             yield from dbt.cli(args, context=context).stream()

@@ -32,5 +32,10 @@ def dbt_environment(variables: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def dbt_vars(planning_date: str, horizon_days: int) -> str:
-    return json.dumps({"run_date": planning_date, "horizon_days": horizon_days})
+def dbt_vars(planning_date: str, horizon_days: int, window: tuple[str, str] | None = None) -> str:
+    """The dbt vars of one run: its planning date and, for the incremental models, the first and
+    last market day (inclusive) of the partitions it rebuilds."""
+    variables = {"run_date": planning_date, "horizon_days": horizon_days}
+    if window is not None:
+        variables |= {"window_start": window[0], "window_end": window[1]}
+    return json.dumps(variables)

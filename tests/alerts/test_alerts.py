@@ -12,7 +12,8 @@ from data_contracts import contract
 from marketprep.alert_channels import DeliveryError, EmailChannel, Message, channels, redact
 from marketprep.alerts import Incident, Limits, held_back_incidents, notify
 
-T0 = dt.datetime(2026, 6, 6, 4, 30, tzinfo=dt.UTC)
+# microseconds, as a real clock has them: PostgreSQL once read them back as whole seconds
+T0 = dt.datetime(2026, 6, 6, 4, 30, 0, 123456, tzinfo=dt.UTC)
 LIMITS = Limits(min_interval=dt.timedelta(minutes=60), max_per_hour=20)
 BOB = Incident(
     "held_back:vendor:bob",

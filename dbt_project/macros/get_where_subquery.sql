@@ -10,10 +10,7 @@
     {%- endif -%}
     {%- set day_column = marketprep.rebuilt_by_day_column(relation) -%}
     {%- if day_column and not flags.FULL_REFRESH and var('window_end') is not none -%}
-        {%- set rebuilt = marketprep.rebuilt_days(
-            orders=marketprep.relation_of('stg_square__orders'),
-            returns=marketprep.relation_of('stg_square__order_returns')) -%}
-        {%- do conditions.append(day_column ~ ' in (' ~ rebuilt ~ ')') -%}
+        {%- do conditions.append(marketprep.rebuilt_days(day_column)) -%}
     {%- endif -%}
     {%- if conditions -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') dbt_subquery') -%}
@@ -33,14 +30,4 @@
         {%- endfor -%}
     {%- endif -%}
     {%- do return(none) -%}
-{%- endmacro %}
-
-{#- The relation a model is built in, found in the graph instead of through ref(). -#}
-{% macro relation_of(model_name) -%}
-    {%- for node in graph.nodes.values() -%}
-        {%- if node.resource_type == 'model' and node.name == model_name -%}
-            {%- do return(node.relation_name) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ exceptions.raise_compiler_error("no model named " ~ model_name) }}
 {%- endmacro %}

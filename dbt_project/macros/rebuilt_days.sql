@@ -31,25 +31,59 @@
         - modules.datetime.timedelta(days=lookback | int)).isoformat()) }}
 {%- endmacro %}
 
-{#- A query of the market days this run rebuilds (one column, market_date). Call it at the top of
-    a model, outside any is_incremental() block, so that dbt sees its refs when it parses. A data
-    test cannot ref() what its model doesn't, so tests pass the two relations it reads. -#}
-{% macro rebuilt_days(orders=none, returns=none) -%}
-    {%- set orders = orders or ref('stg_square__orders') -%}
-    {%- set returns = returns or ref('stg_square__order_returns') -%}
+{#- The condition on a market-day column that selects the days this run rebuilds: the span from
+    rebuild_start to window_end, or a sale day of an order that got a return in that span.
+
+    When dbt executes against the warehouse, the returned sale days are looked up first and
+    written out as literal dates: a planner (PostgreSQL's above all) then knows how many rows the
+    condition keeps, and an index on the day can serve it. The lookup reads the raw tables, where
+    the order key's index is reachable (PostgreSQL does not push a join key through the staging
+    views' CTEs). At parse time, and in a unit test (which has no warehouse relation to look in),
+    the same days come from a subquery on the staging models instead; rendering that subquery at
+    parse time is also what makes dbt record the refs. -#}
+{% macro rebuilt_days(column='market_date', orders=none, returns=none) -%}
     {%- set first = "cast('" ~ marketprep.rebuild_start_text() ~ "' as date)" -%}
     {%- set last = "cast('" ~ marketprep.window_end_text() ~ "' as date)" -%}
-    select {{ marketprep.add_days(first, 'day_offset') }} as market_date
-    from {{ marketprep.day_offsets(marketprep.days_between(first, last)) }} as offsets (day_offset)
+    {%- if execute and this is not none -%}
+        {%- set lookup -%}
+            select distinct sold.market_date
+            from {{ marketprep.source_relation('raw', 'square_order_returns') }} as returned
+            inner join {{ marketprep.source_relation('raw', 'square_orders') }} as sold
+                on returned.vendor_id = sold.vendor_id
+                and returned.source_order_id = sold.order_id
+            where returned.market_date between {{ first }} and {{ last }}
+                and returned.state = 'COMPLETED'
+            order by 1
+        {%- endset -%}
+        {%- set returned_days = [] -%}
+        {%- for day in run_query(lookup).columns[0].values() -%}
+            {%- do returned_days.append("cast('" ~ day ~ "' as date)") -%}
+        {%- endfor -%}
+        ({{ column }} between {{ first }} and {{ last }}
+        {%- if returned_days %} or {{ column }} in ({{ returned_days | join(', ') }}){% endif %})
+    {%- else -%}
+        {%- set orders = orders or ref('stg_square__orders') -%}
+        {%- set returns = returns or ref('stg_square__order_returns') -%}
+        ({{ column }} between {{ first }} and {{ last }}
+            or {{ column }} in (
+                select sold.market_date
+                from {{ returns }} as returned
+                inner join {{ orders }} as sold
+                    on returned.vendor_id = sold.vendor_id
+                    and returned.source_order_id = sold.order_id
+                where returned.returned_on between {{ first }} and {{ last }}
+            ))
+    {%- endif -%}
+{%- endmacro %}
 
-    union
-
-    select sold.market_date
-    from {{ returns }} as returned
-    inner join {{ orders }} as sold
-        on returned.vendor_id = sold.vendor_id
-        and returned.source_order_id = sold.order_id
-    where returned.returned_on between {{ first }} and {{ last }}
+{#- The relation of a dbt source table, found in the graph (no source() call, so no new edge). -#}
+{% macro source_relation(source_name, table_name) -%}
+    {%- for node in graph.sources.values() -%}
+        {%- if node.source_name == source_name and node.name == table_name -%}
+            {%- do return(node.relation_name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error("no source " ~ source_name ~ "." ~ table_name) }}
 {%- endmacro %}
 
 {#- The config every day-partitioned incremental model shares. Call it first thing in the model:
@@ -68,7 +102,7 @@
 {#- pre_hook of an incremental model: drop the days about to be rebuilt. Nothing on a full build. -#}
 {% macro delete_rebuilt_days() -%}
     {%- if is_incremental() -%}
-        delete from {{ this }} where market_date in ({{ marketprep.rebuilt_days() }})
+        delete from {{ this }} where {{ marketprep.rebuilt_days() }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -76,7 +110,7 @@
     filter at all on a full build. -#}
 {% macro only_rebuilt_days(column='market_date') -%}
     {%- if is_incremental() -%}
-        {{ column }} in ({{ marketprep.rebuilt_days() }})
+        {{ marketprep.rebuilt_days(column) }}
     {%- else -%}
         true
     {%- endif -%}

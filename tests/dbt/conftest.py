@@ -129,6 +129,9 @@ def run_dbt_build(
                 | (extra_vars or {})
             ),
             *(["--full-refresh"] if full_refresh else []),
+            # as the orchestration builds: unit tests run apart, in test_dbt_unit_tests.py
+            "--exclude-resource-type",
+            "unit_test",
         ],
         env={
             **clean_env,

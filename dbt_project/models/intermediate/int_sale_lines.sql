@@ -11,9 +11,9 @@ line_items as (
 
 orders as (
 
+    -- no day filter here: the join to the rebuilt days' line items picks the orders
     select * from {{ ref('stg_square__orders') }}
     where order_state = 'COMPLETED'
-        and {{ marketprep.only_rebuilt_days() }}
 
 ),
 
@@ -63,8 +63,8 @@ located as (
             as quantity,
         line_items.gross_sales_amount,
         coalesce(returned_per_line.returned_amount, 0) as returned_amount,
-        line_items.gross_sales_amount
-            - coalesce(returned_per_line.returned_amount, 0) as net_sales_amount,
+        greatest(line_items.gross_sales_amount - coalesce(returned_per_line.returned_amount, 0), 0)
+            as net_sales_amount,
         line_items.currency,
         orders.closed_at
 

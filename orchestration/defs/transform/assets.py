@@ -81,6 +81,9 @@ def transform() -> dg.Definitions:
                 window=(first_day.isoformat(), last_day.isoformat()),
             ),
             *(["--full-refresh"] if config.full_refresh else []),
+            # the SQL's unit tests run in CI (tests/dbt/test_dbt_unit_tests.py), not every morning
+            "--exclude-resource-type",
+            "unit_test",
         ]
         with dbt_environment(settings.dbt_env()):
             yield from dbt.cli(args, context=context).stream()

@@ -231,20 +231,28 @@ def quantiles_from_errors(
 ) -> np.ndarray:
     """Quantiles at ``levels`` around ``point``, from how past forecasts of the model missed.
 
-    Count-aware (for products that sell a few units a day): a negative binomial with mean
-    ``point`` and the overdispersion of the past errors, so quantiles are whole units and a
-    low mean still leaves room for the odd good day. Otherwise the empirical quantiles of the
-    errors on the log1p scale, where a miss is relative to the level; with fewer than
-    MIN_ERRORS past errors the count-aware rule is used, as it needs no history.
+    Count-aware (for products that sell a few units a day): a negative binomial with the
+    overdispersion of the past errors, so quantiles are whole units and a low mean still leaves
+    room for the odd good day. Its mean is ``point`` times the rung's past ratio of sales to
+    forecasts: a negative binomial needs the mean, and not every rung forecasts one (a geometric
+    level such as log_smoothing's sits below the mean of intermittent sales), while the
+    empirical rule below corrects such a bias by itself. Otherwise the empirical quantiles of
+    the errors on the log1p scale, where a miss is relative to the level; with fewer than
+    MIN_ERRORS past errors the count-aware rule is used uncorrected, as it needs no history.
     """
     point = np.clip(np.asarray(point, dtype=float), 0, None)
     past_forecasts = np.clip(np.asarray(past_forecasts, dtype=float), 0, None)
     past_actuals = np.asarray(past_actuals, dtype=float)
-    if not count_aware and len(past_actuals) >= MIN_ERRORS:
+    if len(past_actuals) < MIN_ERRORS:
+        return count_quantiles(point, _dispersion(past_forecasts, past_actuals), levels)
+    if not count_aware:
         errors = np.log1p(past_actuals) - np.log1p(past_forecasts)
         offsets = np.quantile(errors, levels)
         return np.clip(np.expm1(np.log1p(point)[:, None] + offsets[None, :]), 0, None)
-    return count_quantiles(point, _dispersion(past_forecasts, past_actuals), levels)
+    forecast_total = past_forecasts.sum()
+    bias = past_actuals.sum() / forecast_total if forecast_total > 0 else 1.0
+    dispersion = _dispersion(past_forecasts * bias, past_actuals)
+    return count_quantiles(point * bias, dispersion, levels)
 
 
 def count_quantiles(mean: np.ndarray, size: float | None, levels: np.ndarray) -> np.ndarray:

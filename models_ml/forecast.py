@@ -261,7 +261,7 @@ class _Task:
 
 
 # Part of every fingerprint: bump it when the models change, so stored forecasts are refitted.
-FORECASTER_VERSION = "ladder-1"
+FORECASTER_VERSION = "ladder-2"
 
 
 def _stored_by_series(previous: pd.DataFrame | None) -> dict[tuple, pd.DataFrame]:

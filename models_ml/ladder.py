@@ -6,8 +6,10 @@ The rungs (candidates.py and prophet_model.py):
 - croston_tsb: the Croston family, for products that sell on some days only;
 - prophet: trend, seasons, weather, events, holidays; only on long, regular series, where it
   has something to learn and its fitting time is worth it;
-- ensemble: the mean of the quantiles of ENSEMBLE_MEMBERS, with Prophet as one more member
-  where Prophet is fitted.
+- ensemble: a weighted mean of the quantiles of ENSEMBLE_MEMBERS, with Prophet as one more
+  member where Prophet is fitted. A member's weight is inversely proportional to its backtest
+  loss (ensemble_weights): a rung that misses this series twice as much as another counts half
+  as much, rather than as much as in a plain mean.
 
 Selection, in two stages, scoring candidates by their pinball loss at τ on history days:
 1. From each of the SELECTION_ORIGINS most recent origins (horizon_days apart, the newest one
@@ -19,7 +21,8 @@ Selection, in two stages, scoring candidates by their pinball loss at τ on hist
    is Prophet fitted again on the whole history.
 A single rung must beat an ensemble by SINGLE_RUNG_MARGIN to be chosen over it: with a few
 dozen days to score on, small differences are noise, and a mean of several reasonable
-forecasts is reliably good.
+forecasts is reliably good. The ensemble's weights come from the same days it is scored on,
+which flatters it a little; the margin is wide next to that.
 """
 
 from dataclasses import dataclass, field
@@ -51,6 +54,11 @@ CHEAP_RUNGS = (
 )
 SELECTION_ORIGINS = 8
 SINGLE_RUNG_MARGIN = 0.1
+# Weights ∝ (least member loss / member loss) ** this. 0 would be the plain mean, where a rung
+# that plainly does not suit the series pulls every quantile as far as the best one does; a
+# large power would be selection again, noisy on a few dozen days. 1, inverse-loss weights, is
+# the usual choice for combining forecasts.
+ENSEMBLE_WEIGHT_POWER = 1.0
 # An origin needs this many days before it for the rungs to have something to stand on.
 MIN_TRAIN_DAYS = 8
 # Prophet only where it can learn: half a year of weekly market days, and a product that sells
@@ -97,10 +105,13 @@ def choose_and_forecast(
     series = History(history["market_date"].to_numpy("datetime64[D]"), history["units_sold"])
     targets = future["market_date"].to_numpy("datetime64[D]")
     ladder = _Ladder(series, levels, settings, horizon_days)
+    tau = levels[-1]
 
-    # Stage 1: the cheap candidates from every rolling origin.
+    # Stage 1: the cheap candidates from every rolling origin, and the ensemble of them weighted
+    # by how the members did over all those origins.
     origins = _origins(series, horizon_days)
     final = ladder.cheap(len(series) - 1, targets)
+    weights = ensemble_weights([], ladder.members, tau)
     if not final:
         # Prophet alone was asked for: nothing to choose between, nor to score it against.
         chosen, evaluated = PROPHET, []
@@ -108,34 +119,44 @@ def choose_and_forecast(
         evaluated = [
             ladder.scored(origin, days, ladder.cheap(origin, days)) for origin, days in origins
         ]
-        chosen = _least_loss(evaluated, list(final), levels[-1]) if evaluated else _fallback(final)
+        if ladder.members:
+            weights = ensemble_weights(evaluated, ladder.members, tau)
+            evaluated = [_with_ensemble(origin, ENSEMBLE, weights) for origin in evaluated]
+            final[ENSEMBLE] = weighted_quantiles(final, weights)
+        chosen = _least_loss(evaluated, list(final), tau) if evaluated else _fallback(final)
 
     # Stage 2: Prophet, and the ensemble with Prophet, against the stage-1 winner, all from the
     # oldest origin over every day after it: one fit scores Prophet on as many days as stage 1.
+    # The ensemble with Prophet is weighted by those days, the only ones Prophet is scored on.
+    with_prophet = ensemble_weights([], [*ladder.members, PROPHET], tau)
     if final and ladder.use_prophet and origins:
         origin = origins[-1][0]
         days = np.arange(origin + 1, len(series))
         found = ladder.cheap(origin, days)
         found[PROPHET], _ = ladder.prophet(history.iloc[: origin + 1], history.iloc[days])
+        holdout = ladder.scored(origin, days, found)
         if ladder.members:
-            found[ENSEMBLE_WITH_PROPHET] = ladder.with_prophet(found, found[PROPHET])
-        contenders = [name for name in (chosen, PROPHET, ENSEMBLE_WITH_PROPHET) if name in found]
-        holdout = [ladder.scored(origin, days, {name: found[name] for name in contenders})]
-        winner = _least_loss(holdout, contenders, levels[-1])
+            holdout = _with_ensemble(holdout, ENSEMBLE, weights)
+            with_prophet = ensemble_weights([holdout], [*ladder.members, PROPHET], tau)
+            holdout = _with_ensemble(holdout, ENSEMBLE_WITH_PROPHET, with_prophet)
+        contenders = [
+            name for name in (chosen, PROPHET, ENSEMBLE_WITH_PROPHET) if name in holdout.forecasts
+        ]
+        winner = _least_loss([holdout], contenders, tau)
         if winner != chosen:
-            chosen, evaluated = winner, holdout
+            chosen, evaluated = winner, [holdout]
 
     prophet_drivers: list[dict[str, float]] = []
     if chosen in (PROPHET, ENSEMBLE_WITH_PROPHET):
         final[PROPHET], prophet_drivers = ladder.prophet(history, future)
         if ladder.members:
-            final[ENSEMBLE_WITH_PROPHET] = ladder.with_prophet(final, final[PROPHET])
+            final[ENSEMBLE_WITH_PROPHET] = weighted_quantiles(final, with_prophet)
     quantiles = final[chosen]
     median = quantiles[:, _median_index(levels)]
     if chosen == PROPHET:
         drivers = prophet_drivers
     elif chosen == ENSEMBLE_WITH_PROPHET:
-        drivers = _blend_drivers(series, median, prophet_drivers, len(ladder.members) + 1)
+        drivers = _blend_drivers(series, median, prophet_drivers, with_prophet[PROPHET])
     else:
         drivers = _generic_drivers(series, targets, median)
     summary = backtest_summary(evaluated, chosen, levels) if evaluated else {}
@@ -163,22 +184,17 @@ class _Ladder:
         )
 
     def cheap(self, origin: int, days: np.ndarray) -> dict[str, np.ndarray]:
-        """Quantiles of every cheap candidate made on day ``origin`` for ``days``.
+        """Quantiles of every cheap rung made on day ``origin`` for ``days``; not the ensemble,
+        whose weights come from how the rungs did.
 
         ``days`` are indices into the history (a backtest) or dates (the future).
         """
         upto = self.series.upto(origin)
         when = self.series.dates[days] if np.issubdtype(days.dtype, np.integer) else days
-        found = {
+        return {
             name: _cheap(name, upto, when, self.levels, self.lead, self.count_aware)
             for name in self.rungs
         }
-        if self.members:
-            found[ENSEMBLE] = np.mean([found[name] for name in self.members], axis=0)
-        return found
-
-    def with_prophet(self, found: dict[str, np.ndarray], prophet: np.ndarray) -> np.ndarray:
-        return np.mean([*(found[name] for name in self.members), prophet], axis=0)
 
     def prophet(
         self, history: pd.DataFrame, future: pd.DataFrame
@@ -223,6 +239,38 @@ class Scored:
     seasonal_naive: np.ndarray
     weekday_quantile: np.ndarray
     forecasts: dict[str, np.ndarray]
+
+
+def ensemble_weights(scored: list[Scored], members: list[str], tau: float) -> dict[str, float]:
+    """Each member's weight in the ensemble, from its pinball loss at τ over ``scored``.
+
+    (least loss / its loss) ** ENSEMBLE_WEIGHT_POWER, normalised to sum to 1. Equal weights when
+    nothing was scored or every member was perfect; a perfect member among imperfect ones takes
+    all the weight.
+    """
+    if not members:
+        return {}
+    if not scored:
+        return dict.fromkeys(members, 1 / len(members))
+    losses = np.array(
+        [
+            sum(pinball(o.actual, o.forecasts[name][:, -1], tau).sum() for o in scored)
+            for name in members
+        ]
+    )
+    losses = np.maximum(losses, np.finfo(float).tiny)
+    raw = (losses.min() / losses) ** ENSEMBLE_WEIGHT_POWER
+    return {name: float(weight) for name, weight in zip(members, raw / raw.sum(), strict=True)}
+
+
+def weighted_quantiles(found: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
+    """The members' quantiles averaged level by level with ``weights`` (which sum to 1)."""
+    return np.sum([weight * found[name] for name, weight in weights.items()], axis=0)
+
+
+def _with_ensemble(origin: Scored, name: str, weights: dict[str, float]) -> Scored:
+    forecasts = {**origin.forecasts, name: weighted_quantiles(origin.forecasts, weights)}
+    return Scored(origin.actual, origin.seasonal_naive, origin.weekday_quantile, forecasts)
 
 
 def backtest_summary(scored: list[Scored], chosen: str, levels: np.ndarray) -> dict[str, float]:
@@ -358,20 +406,18 @@ def _generic_drivers(
 
 
 def _blend_drivers(
-    series: History, median: np.ndarray, prophet_drivers: list[dict[str, float]], members: int
+    series: History, median: np.ndarray, prophet_drivers: list[dict[str, float]], weight: float
 ) -> list[dict[str, float]]:
     """Prophet's drivers at the weight it has in the ensemble, the trend taking up the rest.
 
-    An ensemble is about the geometric mean of its members, so a component that moves Prophet
-    by a factor (1 + d) moves the ensemble by (1 + d) ** (1 / members).
+    An ensemble is about the weighted geometric mean of its members, so a component that moves
+    Prophet by a factor (1 + d) moves the ensemble by (1 + d) ** weight.
     """
     typical = _typical_units(series)
     blended = []
     for day, drivers in enumerate(prophet_drivers):
         scaled = {
-            name: (1 + share) ** (1 / members) - 1
-            for name, share in drivers.items()
-            if name != "trend"
+            name: (1 + share) ** weight - 1 for name, share in drivers.items() if name != "trend"
         }
         product = np.prod([1 + share for share in scaled.values()])
         if typical <= 0 or product <= 0:

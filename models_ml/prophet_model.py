@@ -279,6 +279,9 @@ def _components(model: "Prophet", frame: pd.DataFrame, components: list[str]) ->
         ((frame[name].to_numpy(float) - props["mu"]) / props["std"])[:, None]
         for name, props in model.extra_regressors.items()
     ]
+    if not blocks:
+        # A few weeks of one weekday and no covariates: Prophet is its trend alone.
+        return pd.DataFrame(index=frame.index)
     design = np.hstack(blocks)
     beta = np.nanmean(model.params["beta"], axis=0)
     columns = model.train_component_cols
@@ -329,6 +332,7 @@ def _decompose(trend_ratio: np.ndarray, departures: np.ndarray) -> np.ndarray:
     effects[dead] = 0.0
     # A day the trend already takes to zero needs no component to do it again.
     dead_alone = np.flatnonzero(dead & (trend_ratio > 0))
-    effects[dead_alone, departures[dead_alone].argmin(axis=1)] = -1.0
+    if dead_alone.size:
+        effects[dead_alone, departures[dead_alone].argmin(axis=1)] = -1.0
     trend = np.maximum(trend_ratio, 0.0) - 1.0
     return np.column_stack([effects, trend])

@@ -40,6 +40,40 @@ def test_a_single_rung_needs_a_clear_margin_over_the_ensemble():
     assert ladder._least_loss(clear, ["exp_smoothing", "ensemble"], 0.7) == "exp_smoothing"
 
 
+def test_the_ensemble_leans_towards_the_members_that_backtest_better():
+    # log_smoothing misses by twice as much as exp_smoothing: half of its weight.
+    origins = [scored([10.0] * 6, exp_smoothing=[9.0] * 6, log_smoothing=[8.0] * 6)]
+    weights = ladder.ensemble_weights(origins, ["exp_smoothing", "log_smoothing"], 0.7)
+    assert weights == pytest.approx({"exp_smoothing": 2 / 3, "log_smoothing": 1 / 3})
+    blended = ladder.weighted_quantiles(origins[0].forecasts, weights)
+    assert blended[:, -1] == pytest.approx([9 * 2 / 3 + 8 / 3] * 6)
+
+
+def test_ensemble_weights_are_equal_until_a_backtest_tells_the_members_apart():
+    names = ["exp_smoothing", "log_smoothing"]
+    assert ladder.ensemble_weights([], names, 0.7) == {"exp_smoothing": 0.5, "log_smoothing": 0.5}
+    nothing_sold = [scored([0.0] * 3, exp_smoothing=[0.0] * 3, log_smoothing=[0.0] * 3)]
+    assert ladder.ensemble_weights(nothing_sold, names, 0.7) == pytest.approx(
+        {"exp_smoothing": 0.5, "log_smoothing": 0.5}
+    )
+    one_perfect = [scored([10.0] * 3, exp_smoothing=[10.0] * 3, log_smoothing=[8.0] * 3)]
+    assert ladder.ensemble_weights(one_perfect, names, 0.7) == pytest.approx(
+        {"exp_smoothing": 1.0, "log_smoothing": 0.0}
+    )
+
+
+def test_prophet_drivers_count_at_its_weight_in_the_ensemble(make_series):
+    history, _ = split(make_series(20))
+    series = candidates.History(history["market_date"], history["units_sold"])
+    typical = ladder._typical_units(series)
+    rain = [{"rain": -0.36, "trend": 0.0}]
+    half = ladder._blend_drivers(series, np.array([typical * 0.8]), rain, 0.5)
+    assert half[0]["rain"] == pytest.approx(-0.2)  # 0.64 ** 0.5 = 0.8
+    assert half[0]["trend"] == pytest.approx(0.0, abs=1e-4)
+    all_of_it = ladder._blend_drivers(series, np.array([typical * 0.64]), rain, 1.0)
+    assert all_of_it[0]["rain"] == pytest.approx(-0.36)
+
+
 def test_intermittent_products_never_go_to_prophet(make_series):
     series = make_series(80, seed=5)
     rng = np.random.default_rng(5)
@@ -81,6 +115,21 @@ def test_empirical_quantiles_are_calibrated_on_their_own_error_distribution():
     fresh = rng.poisson(50, 4000)
     for level, quantile in zip(LEVELS, quantiles, strict=True):
         assert (fresh <= quantile).mean() == pytest.approx(level, abs=0.05)
+
+
+def test_count_aware_quantiles_are_centred_on_what_sold_not_on_a_low_forecast():
+    # A rung whose forecasts ran at half of what sold, as a geometric level does on sales that
+    # come in bursts: its negative binomial is centred on the sales, ~Poisson(4), not on 2.
+    rng = np.random.default_rng(4)
+    past_actuals = rng.poisson(4.0, 400).astype(float)
+    low = candidates.quantiles_from_errors(
+        np.array([2.0]), np.full(400, 2.0), past_actuals, LEVELS, count_aware=True
+    )[0]
+    unbiased = candidates.quantiles_from_errors(
+        np.array([4.0]), np.full(400, 4.0), past_actuals, LEVELS, count_aware=True
+    )[0]
+    assert low.tolist() == unbiased.tolist()
+    assert low[1] == 4 and low[3] == stats.poisson.ppf(0.7, 4.0)
 
 
 def test_low_volume_series_get_whole_unit_quantiles(make_series):

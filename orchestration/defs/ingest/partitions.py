@@ -9,6 +9,7 @@ import dagster as dg
 DAILY = dg.DailyPartitionsDefinition(start_date="2024-01-01", timezone="America/Los_Angeles")
 
 PARTITION_TAG = "dagster/partition"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
@@ -29,3 +30,16 @@ def window_days(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date]:
     """First and last local day (inclusive) of the partitions this run materializes."""
     window = context.partition_time_window
     return window.start.date(), window.end.date() - dt.timedelta(days=1)
+
+
+def run_partition_days(
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+) -> tuple[dt.date, dt.date] | None:
+    """First and last day (inclusive) of the partitions the run ingests, read from its tags, for
+    the unpartitioned assets downstream (dbt rebuilds those days); None for a run without them."""
+    tags = context.run.tags
+    last = tags.get(RANGE_END_TAG) or tags.get(PARTITION_TAG)
+    if not last:
+        return None
+    first = tags.get(RANGE_START_TAG) or last
+    return dt.date.fromisoformat(first), dt.date.fromisoformat(last)

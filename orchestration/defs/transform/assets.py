@@ -12,7 +12,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.defs.ingest.partitions import DAILY, planning_date, window_days
+from orchestration.defs.ingest.partitions import planning_date, run_partition_days
 from orchestration.defs.resources import MarketPrepResource
 from orchestration.defs.transform.project import DBT_PROJECT, dbt_environment, dbt_vars
 from orchestration.environment import current_environment
@@ -58,8 +58,6 @@ def transform() -> dg.Definitions:
         project=DBT_PROJECT,
         dagster_dbt_translator=MarketPrepTranslator(environment.warehouse_kind),
         name=DBT_OP,
-        partitions_def=DAILY,
-        backfill_policy=dg.BackfillPolicy.single_run(),
     )
     def marketprep_dbt(
         context: dg.AssetExecutionContext,
@@ -68,18 +66,19 @@ def transform() -> dg.Definitions:
         config: DbtBuildConfig,
     ):
         """`dbt build` runs models and their tests in graph order. The sales models are incremental
-        by market day: a run rebuilds its partitions (plus dbt's lookback for late Square updates);
-        the small models are rebuilt whole every run, for today's planning date."""
+        by market day: a run rebuilds the days of the partitions it ingested (plus dbt's lookback
+        for late Square updates); the small models are rebuilt whole, for the planning date.
+
+        The dbt assets are not partitioned themselves: one materialization per model and run, not
+        one per model and day, which for a year's backfill is 26 × 365 events that Dagster would
+        record while dbt waits on its output."""
         settings = marketprep.settings
-        first_day, last_day = window_days(context)
+        days = run_partition_days(context)
+        window = (days[0].isoformat(), days[1].isoformat()) if days else None
         args = [
             "build",
             "--vars",
-            dbt_vars(
-                planning_date(context).isoformat(),
-                settings.horizon_days,
-                window=(first_day.isoformat(), last_day.isoformat()),
-            ),
+            dbt_vars(planning_date(context).isoformat(), settings.horizon_days, window=window),
             *(["--full-refresh"] if config.full_refresh else []),
             # the SQL's unit tests run in CI (tests/dbt/test_dbt_unit_tests.py), not every morning
             "--exclude-resource-type",

@@ -95,7 +95,7 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ marketprep.delete_rebuilt_days() }}",
-        meta={'rebuilt_by_day': 'market_date'},
+        meta={'day_column': 'market_date'},
     ) }}
 {%- endmacro %}
 

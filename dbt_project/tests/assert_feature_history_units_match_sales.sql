@@ -1,7 +1,8 @@
 -- A failing row is a vendor × market × product × day inside a history series of
--- feature_product_market_day whose units_sold differs from fct_product_sales (a missing row
--- reads as -1, a day without sales must read 0): the zero-filling joins lost, invented or
--- duplicated sales, and the forecast would train on wrong actuals. The 1e-6 tolerance only
+-- feature_product_market_day whose units_sold differs from fct_product_sales, or from what the
+-- vendor reported selling where it did (feedback wins; a missing row reads as -1, a day without
+-- sales must read 0): the zero-filling joins lost, invented or duplicated sales, and the
+-- forecast would train on wrong actuals. The 1e-6 tolerance only
 -- absorbs floating-point rounding; units are exact decimals otherwise.
 with
 
@@ -15,6 +16,13 @@ features as (
 sales as (
 
     select * from {{ ref('fct_product_sales') }}
+
+),
+
+feedback as (
+
+    select * from {{ ref('stg_app__vendor_feedback') }}
+    where units_sold is not null
 
 ),
 
@@ -56,7 +64,7 @@ compared as (
         coalesce(features.product_id, sales_in_spans.product_id) as product_id,
         coalesce(features.market_date, sales_in_spans.market_date) as market_date,
         coalesce(features.units_sold, -1) as feature_units,
-        coalesce(sales_in_spans.units_sold, 0) as sold_units
+        coalesce(feedback.units_sold, sales_in_spans.units_sold, 0) as sold_units
 
     from features
 
@@ -65,6 +73,12 @@ compared as (
         and features.market_id = sales_in_spans.market_id
         and features.product_id = sales_in_spans.product_id
         and features.market_date = sales_in_spans.market_date
+
+    left join feedback
+        on coalesce(features.vendor_id, sales_in_spans.vendor_id) = feedback.vendor_id
+        and coalesce(features.market_id, sales_in_spans.market_id) = feedback.market_id
+        and coalesce(features.product_id, sales_in_spans.product_id) = feedback.product_id
+        and coalesce(features.market_date, sales_in_spans.market_date) = feedback.market_date
 
 )
 

@@ -1,3 +1,4 @@
+{{ config(pre_hook="{{ marketprep.wide_join_hints() }}") }}
 {%- set run_date = marketprep.run_date() -%}
 
 with

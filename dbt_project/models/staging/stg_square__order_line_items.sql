@@ -1,3 +1,6 @@
+-- tests of an incremental run read only the days it rebuilt (macros/get_where_subquery.sql)
+{{ config(meta={'day_column': 'market_date'}) }}
+
 with
 
 source as (

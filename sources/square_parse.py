@@ -1,13 +1,16 @@
 """Square wire objects → rows of raw.square_locations, raw.square_catalog, raw.square_orders,
 raw.square_order_line_items and raw.square_order_returns (data_contracts/tables). Money stays in
 integer minor units and quantities are `Decimal`s, exactly as Square wrote them.
+
+Orders, a million in a history load, become tuples (`parse_order`) that the loader turns into
+columns a batch at a time; `order_rows` gives the same as one dict per row.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,7 +19,18 @@ from sources.markets import market_id_for
 from sources.records import MalformedRecord, to_json
 from sources.timeparse import parse_rfc3339
 
-__all__ = ["MalformedRecord", "OrderRows", "catalog_rows", "location_row", "order_rows"]
+__all__ = [
+    "LineRecord",
+    "MalformedRecord",
+    "OrderRecord",
+    "OrderRows",
+    "ParsedOrder",
+    "ReturnRecord",
+    "catalog_rows",
+    "location_row",
+    "order_rows",
+    "parse_order",
+]
 
 # How Square writes every timestamp (UTC, `Z`, milliseconds or none); anything else takes the
 # general RFC 3339 reader.
@@ -166,6 +180,90 @@ def _category_id(item_data: dict) -> str | None:
     return item_data.get("category_id")
 
 
+class OrderRecord(NamedTuple):
+    """What one order contributes to its raw.square_orders row; the vendor and the load time,
+    the row's other columns, are the same for every order of a load."""
+
+    order_id: str
+    order_version: int
+    location_id: str
+    state: str
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    market_date: date
+    total_amount: int | None
+    currency: str | None
+    raw_payload: str
+
+
+class LineRecord(NamedTuple):
+    """One line item's own columns of raw.square_order_line_items; the others (vendor, order,
+    location, state, closed_at, market_date, load time) are its order's. Fields typed `Any` keep
+    whatever Square sent: the tables' contracts check them when a batch becomes Arrow tables."""
+
+    line_uid: str
+    catalog_object_id: Any
+    item_type: Any
+    line_name: Any
+    quantity: Decimal
+    quantity_unit: str | None
+    base_price_amount: int | None
+    gross_sales_amount: int | None
+    currency: Any
+
+
+class ReturnRecord(NamedTuple):
+    """One returned line's own columns of raw.square_order_returns, as LineRecord."""
+
+    line_uid: str
+    return_uid: Any
+    source_order_id: Any
+    source_line_uid: Any
+    catalog_object_id: Any
+    item_type: Any
+    line_name: Any
+    quantity: Decimal
+    quantity_unit: str | None
+    base_price_amount: int | None
+    gross_return_amount: int | None
+    currency: Any
+
+
+# The columns a line item or a returned line takes from its order.
+ORDER_COLUMNS_OF_LINES = (
+    "vendor_id",
+    "order_id",
+    "location_id",
+    "state",
+    "closed_at",
+    "market_date",
+    "ingested_at",
+)
+
+
+class ParsedOrder(NamedTuple):
+    """One Square order, checked and typed: the order, what it sold and what it took back.
+
+    Plain tuples rather than row dicts, because a history load parses a million of them: the
+    loader turns a batch of these into columns at once (see `Batch.of` in the ingest), and
+    `rows` gives the same as one row dict per table row.
+    """
+
+    order: OrderRecord
+    lines: list[LineRecord]
+    returns: list[ReturnRecord]
+
+    def rows(self, vendor_id: str, ingested_at: datetime) -> OrderRows:
+        order = {"vendor_id": vendor_id, **self.order._asdict(), "ingested_at": ingested_at}
+        shared = {name: order[name] for name in ORDER_COLUMNS_OF_LINES}
+        return OrderRows(
+            order,
+            [shared | line._asdict() for line in self.lines],
+            [shared | returned._asdict() for returned in self.returns],
+        )
+
+
 class OrderRows(NamedTuple):
     """What one Square order becomes: its raw.square_orders row, the raw.square_order_line_items
     rows of what it sold, and the raw.square_order_returns rows of what it took back."""
@@ -178,7 +276,13 @@ class OrderRows(NamedTuple):
 def order_rows(
     vendor_id: str, order: Any, timezones: dict[str, str], ingested_at: datetime
 ) -> OrderRows:
-    """The rows of one order, exactly as Square wrote it (returns are netted later, in dbt).
+    """The rows of one order as dicts keyed by column name: `parse_order`, row by row."""
+    return parse_order(order, timezones).rows(vendor_id, ingested_at)
+
+
+def parse_order(order: Any, timezones: dict[str, str]) -> ParsedOrder:
+    """One order, exactly as Square wrote it (returns are netted later, in dbt); raises
+    MalformedRecord, with the order as payload, when it cannot become rows.
 
     `timezones` maps location id → IANA zone; market_date is the local day of closed_at (or of
     created_at for orders that never closed) at the order's location. Square leaves `version`
@@ -212,42 +316,30 @@ def order_rows(
     created_at = _timestamp(order.get("created_at"), "created_at", bad)
     updated_at = _timestamp(order.get("updated_at"), "updated_at", bad)
     closed_at = _timestamp(order.get("closed_at"), "closed_at", bad, required=False)
-    market_date = (closed_at or created_at).astimezone(zone).date()
     total = order.get("total_money")
-    order_row = {
-        "vendor_id": vendor_id,
-        "order_id": order_id,
-        "order_version": version,
-        "location_id": location_id,
-        "state": state,
-        "created_at": created_at,
-        "updated_at": updated_at,
-        "closed_at": closed_at,
-        "market_date": market_date,
-        "total_amount": _minor_units(total, bad),
-        "currency": _currency(total),
-        "raw_payload": to_json(order),
-        "ingested_at": ingested_at,
-    }
-    shared = {
-        "vendor_id": vendor_id,
-        "order_id": order_id,
-        "location_id": location_id,
-        "state": state,
-        "closed_at": closed_at,
-        "market_date": market_date,
-        "ingested_at": ingested_at,
-    }
-    lines = [_line_row(line, shared, bad) for line in _objects(order, "line_items", bad)]
+    record = OrderRecord(
+        order_id,
+        version,
+        location_id,
+        state,
+        created_at,
+        updated_at,
+        closed_at,
+        (closed_at or created_at).astimezone(zone).date(),
+        _minor_units(total, bad),
+        _currency(total),
+        to_json(order),
+    )
+    lines = [_line(line, bad) for line in _objects(order, "line_items", bad)]
     returns = [
-        _return_row(line, source, shared, bad)
+        _returned(line, source, bad)
         for source in _objects(order, "returns", bad)
         for line in _objects(source, "return_line_items", bad)
     ]
-    uids = [row["line_uid"] for row in returns]
+    uids = [returned.line_uid for returned in returns]
     if len(set(uids)) != len(uids):
         raise bad("has two return line items with the same uid")
-    return OrderRows(order_row, lines, returns)
+    return ParsedOrder(record, lines, returns)
 
 
 def _objects(parent: dict, name: str, bad: Callable[[str], MalformedRecord]) -> list[dict]:
@@ -259,47 +351,45 @@ def _objects(parent: dict, name: str, bad: Callable[[str], MalformedRecord]) -> 
     return values
 
 
-def _line_row(line: dict, shared: dict, bad: Callable[[str], MalformedRecord]) -> dict:
+def _line(line: dict, bad: Callable[[str], MalformedRecord]) -> LineRecord:
     uid = line.get("uid")
     if not uid:
         raise bad("has a line item without uid")
     base, gross = line.get("base_price_money"), line.get("gross_sales_money")
-    return shared | {
-        "line_uid": uid,
-        "catalog_object_id": line.get("catalog_object_id"),
+    return LineRecord(
+        uid,
+        line.get("catalog_object_id"),
         # Absent on older orders (the 2019 ones in Square's own examples); ITEM is the default.
-        "item_type": line.get("item_type") or "ITEM",
-        "line_name": line.get("name"),
-        "quantity": _quantity(line.get("quantity"), "line", uid, bad),
-        "quantity_unit": _quantity_unit(line.get("quantity_unit")),
-        "base_price_amount": _minor_units(base, bad),
-        "gross_sales_amount": _minor_units(gross, bad),
-        "currency": _currency(base or gross or line.get("total_money")),
-    }
+        line.get("item_type") or "ITEM",
+        line.get("name"),
+        _quantity(line.get("quantity"), "line", uid, bad),
+        _quantity_unit(line.get("quantity_unit")),
+        _minor_units(base, bad),
+        _minor_units(gross, bad),
+        _currency(base or gross or line.get("total_money")),
+    )
 
 
-def _return_row(
-    line: dict, source: dict, shared: dict, bad: Callable[[str], MalformedRecord]
-) -> dict:
+def _returned(line: dict, source: dict, bad: Callable[[str], MalformedRecord]) -> ReturnRecord:
     uid = line.get("uid")
     if not uid:
         raise bad("has a return line item without uid")
     base, gross = line.get("base_price_money"), line.get("gross_return_money")
-    return shared | {
-        "line_uid": uid,
-        "return_uid": source.get("uid"),
+    return ReturnRecord(
+        uid,
+        source.get("uid"),
         # Unset for an unlinked return (no receipt): nothing to net it against.
-        "source_order_id": source.get("source_order_id"),
-        "source_line_uid": line.get("source_line_item_uid"),
-        "catalog_object_id": line.get("catalog_object_id"),
-        "item_type": line.get("item_type") or "ITEM",
-        "line_name": line.get("name"),
-        "quantity": _quantity(line.get("quantity"), "return line", uid, bad),
-        "quantity_unit": _quantity_unit(line.get("quantity_unit")),
-        "base_price_amount": _minor_units(base, bad),
-        "gross_return_amount": _minor_units(gross, bad),
-        "currency": _currency(base or gross or line.get("total_money")),
-    }
+        source.get("source_order_id"),
+        line.get("source_line_item_uid"),
+        line.get("catalog_object_id"),
+        line.get("item_type") or "ITEM",
+        line.get("name"),
+        _quantity(line.get("quantity"), "return line", uid, bad),
+        _quantity_unit(line.get("quantity_unit")),
+        _minor_units(base, bad),
+        _minor_units(gross, bad),
+        _currency(base or gross or line.get("total_money")),
+    )
 
 
 def _quantity(quantity: Any, kind: str, uid: str, bad: Callable[[str], MalformedRecord]) -> Decimal:

@@ -614,3 +614,155 @@ def test_an_order_whose_values_do_not_fit_the_tables_is_quarantined_not_its_batc
     assert json.loads(held.raw_payload[list(held.record_key).index("ORDER-BAD")]) == order(
         "ORDER-BAD", 5
     )
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def bare_warehouse(request, tmp_path) -> Warehouse:
+    from marketprep.settings import parse_warehouse_url
+
+    if request.param == "duckdb":
+        return Warehouse(parse_warehouse_url(f"duckdb:///{tmp_path / 'wh.duckdb'}"))
+    return Warehouse(parse_warehouse_url(request.getfixturevalue("postgres_url")))
+
+
+def _square_order(order_id: str, location_id: str, version: int, **fields) -> dict:
+    return {
+        "id": order_id,
+        "location_id": location_id,
+        "state": "COMPLETED",
+        "version": version,
+        "created_at": "2025-06-07T16:00:00Z",
+        "updated_at": f"2025-06-08T0{version}:00:00Z",
+        "total_money": {"amount": 1200, "currency": "USD"},
+    } | fields
+
+
+def _line(uid: str, quantity: str, variation: str | None = "V-KALE", **fields) -> dict:
+    money = {"amount": 400, "currency": "USD"}
+    return {
+        "uid": uid,
+        "name": "Kale",
+        "catalog_object_id": variation,
+        "quantity": quantity,
+        "base_price_money": money,
+        "gross_sales_money": money,
+    } | fields
+
+
+def test_each_stored_line_and_return_carries_its_own_orders_columns(bare_warehouse):
+    """A batch is built column by column, a line's order columns taken from its order by
+    position; what is stored must still be, to the microsecond and the local day, the rows
+    `order_rows` makes of each order (the newest copy of one), across batches, time zones,
+    offsets and an order replaced inside its batch."""
+    from marketprep.ingest.square_orders import load_orders
+    from sources.square_parse import order_rows
+
+    zones = {"SEA": "America/Los_Angeles", "NYC": "America/New_York"}
+    pound = {"measurement_unit": {"weight_unit": "IMPERIAL_POUND"}}
+    first_copy = _square_order(
+        "A", "SEA", 1, closed_at="2025-06-07T23:30:00.123456-07:00", line_items=[_line("a1", "1")]
+    )
+    orders = [
+        first_copy,
+        _square_order(
+            "B", "NYC", 1, closed_at="2025-06-08T03:30:00Z", line_items=[_line("b1", "3")]
+        ),
+        first_copy
+        | {
+            "version": 2,
+            "updated_at": "2025-06-08T07:00:00.000001Z",
+            "line_items": [
+                _line("a2", "2.25", quantity_unit=pound),
+                _line("a3", "1", None, item_type="CUSTOM_AMOUNT", name=None),
+            ],
+        },
+        _square_order(
+            "C", "SEA", 1, state="OPEN", created_at="2025-06-08T01:00:00.5Z", line_items=[]
+        ),
+        _square_order(
+            "D",
+            "NYC",
+            1,
+            closed_at="2025-06-08T12:00:00Z",
+            returns=[
+                {
+                    "uid": "r",
+                    "source_order_id": "B",
+                    "return_line_items": [
+                        {"uid": "d1", "quantity": "1", "source_line_item_uid": "b1"},
+                        {"uid": "d2", "quantity": "0.5", "quantity_unit": pound},
+                    ],
+                }
+            ],
+        ),
+        _square_order(
+            "E",
+            "SEA",
+            1,
+            closed_at="2025-06-08T06:59:59.999Z",
+            line_items=[_line(f"e{k}", str(k)) for k in range(1, 4)],
+        ),
+    ]
+
+    stats = load_orders(bare_warehouse, "farm", orders, zones, NOW, batch_orders=3)
+
+    newest = {o["id"]: o for o in orders}  # the later copy of A is the newer one
+    expected = [order_rows("farm", o, zones, NOW) for o in newest.values()]
+    assert (stats.orders, stats.lines, stats.returns) == (5, 6, 2)
+    assert stats.exclusions == {CUSTOM_AMOUNT: 1, "order not completed": 0, UNLINKED_RETURN: 1}
+    for table, rows, key in [
+        ("raw.square_orders", [r.order for r in expected], ("order_id",)),
+        ("raw.square_order_line_items", [x for r in expected for x in r.lines], ("line_uid",)),
+        ("raw.square_order_returns", [x for r in expected for x in r.returns], ("line_uid",)),
+    ]:
+        stored = bare_warehouse.query(f"select * from {table}").to_dict("records")
+        assert _by_key(stored, key) == _by_key(rows, key), table
+    dates = bare_warehouse.query("select order_id, market_date from raw.square_orders")
+    assert {o: _plain(d) for o, d in zip(dates.order_id, dates.market_date, strict=True)} == {
+        "A": dt.date(2025, 6, 7),  # 23:30 in Seattle is 06:30 UTC the next day
+        "B": dt.date(2025, 6, 7),
+        "C": dt.date(2025, 6, 7),  # never closed: the local day it was created
+        "D": dt.date(2025, 6, 8),
+        "E": dt.date(2025, 6, 7),
+    }
+
+
+def _by_key(rows: list[dict], key: tuple[str, ...]) -> dict[tuple, dict]:
+    return {tuple(row[k] for k in key): {k: _plain(v) for k, v in row.items()} for row in rows}
+
+
+def _plain(value):
+    """A stored value as Python has it on both backends: None for NaN and NaT, instants and days
+    as datetime and date, whole floats of a nullable integer column as ints."""
+    import pandas as pd
+
+    if value is None or (not isinstance(value, str | list | dict) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def test_a_load_shortens_the_gil_slices_while_it_runs_and_restores_them(tmp_path):
+    """The parser would otherwise hold the GIL for 5 ms at a time while the page fetcher and the
+    batch writer wait for it; the interpreter's own setting is back once the load is over."""
+    import sys
+
+    from marketprep.ingest.square_orders import SWITCH_INTERVAL_S, load_orders
+    from marketprep.settings import parse_warehouse_url
+
+    warehouse = Warehouse(parse_warehouse_url(f"duckdb:///{tmp_path / 'wh.duckdb'}"))
+    before = sys.getswitchinterval()
+    during = []
+
+    def orders():
+        during.append(sys.getswitchinterval())
+        yield _square_order("A", "L1", 1, closed_at="2025-06-07T17:00:01Z", line_items=[])
+
+    stats = load_orders(warehouse, "farm", orders(), {"L1": "America/Los_Angeles"}, NOW)
+
+    assert stats.orders == 1
+    assert during == [min(before, SWITCH_INTERVAL_S)]
+    assert sys.getswitchinterval() == before

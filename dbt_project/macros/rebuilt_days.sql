@@ -94,7 +94,7 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ marketprep.delete_rebuilt_days() }}",
+        pre_hook=["{{ marketprep.wide_join_hints() }}", "{{ marketprep.delete_rebuilt_days() }}"],
         meta={'day_column': 'market_date'},
     ) }}
 {%- endmacro %}

@@ -186,6 +186,16 @@ class Session:
         key = f", primary key ({', '.join(contract.primary_key)})" if contract.primary_key else ""
         self.execute(f"create schema if not exists {contract.schema}")
         self.execute(f"create table if not exists {contract.table} ({columns}{key})")
+        if contract.partition_column and self.kind == "postgres":
+            # The incremental dbt models and the partition audits read a few days: without an
+            # index PostgreSQL scans the table (DuckDB's row-group min/max already prune a day).
+            # Looked up first: CREATE INDEX IF NOT EXISTS takes a share lock even when it exists.
+            index = f"{contract.table}__{contract.partition_column}_idx"
+            self.execute(
+                f"do $$ begin if to_regclass('{index}') is null then create index if not exists "
+                f"{index.split('.', 1)[1]} on {contract.table} ({contract.partition_column}); "
+                "end if; end $$"
+            )
 
     def insert(self, table: str, data: pa.Table) -> int:
         """Bulk-append an Arrow table: DuckDB scans it directly, PostgreSQL gets it through COPY."""

@@ -355,36 +355,35 @@ def _line(line: dict, bad: Callable[[str], MalformedRecord]) -> LineRecord:
     uid = line.get("uid")
     if not uid:
         raise bad("has a line item without uid")
-    base, gross = line.get("base_price_money"), line.get("gross_sales_money")
-    return LineRecord(
-        uid,
-        line.get("catalog_object_id"),
-        # Absent on older orders (the 2019 ones in Square's own examples); ITEM is the default.
-        line.get("item_type") or "ITEM",
-        line.get("name"),
-        _quantity(line.get("quantity"), "line", uid, bad),
-        _quantity_unit(line.get("quantity_unit")),
-        _minor_units(base, bad),
-        _minor_units(gross, bad),
-        _currency(base or gross or line.get("total_money")),
-    )
+    return LineRecord(uid, *_item(line, "line", uid, line.get("gross_sales_money"), bad))
 
 
 def _returned(line: dict, source: dict, bad: Callable[[str], MalformedRecord]) -> ReturnRecord:
     uid = line.get("uid")
     if not uid:
         raise bad("has a return line item without uid")
-    base, gross = line.get("base_price_money"), line.get("gross_return_money")
     return ReturnRecord(
         uid,
         source.get("uid"),
         # Unset for an unlinked return (no receipt): nothing to net it against.
         source.get("source_order_id"),
         line.get("source_line_item_uid"),
+        *_item(line, "return line", uid, line.get("gross_return_money"), bad),
+    )
+
+
+def _item(
+    line: dict, kind: str, uid: str, gross: Any, bad: Callable[[str], MalformedRecord]
+) -> tuple:
+    """What a sold line and a returned line share, in the order both records end with: catalog
+    id, item type, name, quantity, unit, base and gross money in minor units, currency."""
+    base = line.get("base_price_money")
+    return (
         line.get("catalog_object_id"),
+        # Absent on older orders (the 2019 ones in Square's own examples); ITEM is the default.
         line.get("item_type") or "ITEM",
         line.get("name"),
-        _quantity(line.get("quantity"), "return line", uid, bad),
+        _quantity(line.get("quantity"), kind, uid, bad),
         _quantity_unit(line.get("quantity_unit")),
         _minor_units(base, bad),
         _minor_units(gross, bad),

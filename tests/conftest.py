@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+from sandbox.scratch_db import PG_ADMIN, scratch_database
 
 
 def _postgres_or_skip() -> None:
@@ -27,14 +26,6 @@ def _postgres_or_skip() -> None:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A new, empty database on the local server, dropped afterwards."""
-    import psycopg
-
     _postgres_or_skip()
-    name = f"marketprep_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'create database "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(f'drop database if exists "{name}" with (force)')
+    with scratch_database("marketprep_test") as url:
+        yield url

@@ -19,7 +19,6 @@ import datetime as dt
 import functools
 import json
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +26,6 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
-import psycopg
 import pytest
 from receivers import SmtpReceiver, WebhookReceiver
 
@@ -44,6 +42,7 @@ from orchestration.defs.automation.sensors import (
 )
 from orchestration.defs.publish.checks import MATCHES_CONTRACT
 from orchestration.defs.resources import MarketPrepResource
+from sandbox.scratch_db import admin_execute, scratch_database
 from sandbox.servers import start_sandbox
 from sandbox.simulator import SimConfig, build_world
 
@@ -76,7 +75,6 @@ SENSORS = (failed_checks_alerts, stale_vendors_alerts, failed_runs_alerts)
 SERVED = "select * from serving.recommendations order by " + ", ".join(
     contract("serving.recommendations").primary_key
 )
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"  # as in tests/conftest.py
 
 
 def complete(table: str, rows: pd.DataFrame) -> pd.DataFrame:
@@ -192,14 +190,8 @@ def baseline_database(backend: str, folder: Path) -> Iterator[str]:
     if backend == "duckdb":
         yield f"duckdb:///{folder / 'warehouse.duckdb'}"
         return
-    name = f"marketprep_test_{uuid.uuid4().hex[:10]}_baseline"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'create database "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(f'drop database if exists "{name}" with (force)')
+    with scratch_database("marketprep_test_baseline") as url:
+        yield url
 
 
 def copy_warehouse(source_url: str, target_url: str) -> None:
@@ -210,9 +202,10 @@ def copy_warehouse(source_url: str, target_url: str) -> None:
     if source.kind == "duckdb":
         shutil.copy(source.duckdb_path, target.duckdb_path)
         return
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'drop database if exists "{target.pg_dbname}"')
-        admin.execute(f'create database "{target.pg_dbname}" template "{source.pg_dbname}"')
+    admin_execute(
+        f'drop database if exists "{target.pg_dbname}"',
+        f'create database "{target.pg_dbname}" template "{source.pg_dbname}"',
+    )
 
 
 @pytest.fixture(scope="module")

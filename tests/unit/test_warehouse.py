@@ -11,24 +11,15 @@ import numpy as np
 import pandas as pd
 import psycopg
 import pytest
+from contract_factory import make_contract
 
-from data_contracts import LOGICAL_TYPES, Column, Contract
+from data_contracts import LOGICAL_TYPES
 from marketprep.warehouse import ARROW_TYPES, SQL_TYPES, ContractViolation, to_arrow
 
 LA = ZoneInfo("America/Los_Angeles")
 
 
-def _contract(table: str, *columns: tuple[str, str, bool], key: tuple[str, ...]) -> Contract:
-    return Contract(
-        table=table,
-        description="",
-        owner="tests",
-        columns=tuple(Column(name, kind, nullable, "") for name, kind, nullable in columns),
-        primary_key=key,
-    )
-
-
-SAMPLES = _contract(
+SAMPLES = make_contract(
     "unit_test.samples",
     ("sample_id", "string", False),
     ("vendor_id", "string", False),
@@ -43,7 +34,7 @@ SAMPLES = _contract(
     ("payload", "json", True),
     key=("sample_id",),
 )
-TALLIES = _contract(
+TALLIES = make_contract(
     "unit_test.tallies",
     ("vendor_id", "string", False),
     ("units", "int64", False),
@@ -169,7 +160,7 @@ def test_replace_many_rolls_back_every_table_when_an_insert_fails(warehouse):
     assert read(warehouse, TALLIES.table, "vendor_id") == [{"vendor_id": "farm-a", "units": 1}]
 
 
-def test_replace_many_writes_nothing_when_a_later_table_breaks_its_contract(warehouse):
+def test_replace_many_writes_nothing_when_a_later_table_breaks_itsmake_contract(warehouse):
     warehouse.replace(SAMPLES, [sample("s1")])
 
     with pytest.raises(ContractViolation, match="unit_test.tallies.units"):

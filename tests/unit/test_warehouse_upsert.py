@@ -10,22 +10,11 @@ import sys
 import duckdb
 import psycopg
 import pytest
+from contract_factory import make_contract
 
-from data_contracts import Column, Contract
 from marketprep.warehouse import ContractViolation
 
-
-def _contract(table: str, *columns: tuple[str, str, bool], key: tuple[str, ...]) -> Contract:
-    return Contract(
-        table=table,
-        description="",
-        owner="tests",
-        columns=tuple(Column(name, kind, nullable, "") for name, kind, nullable in columns),
-        primary_key=key,
-    )
-
-
-ORDERS = _contract(
+ORDERS = make_contract(
     "unit_test.orders",
     ("vendor_id", "string", False),
     ("order_id", "string", False),
@@ -34,7 +23,7 @@ ORDERS = _contract(
     ("note", "string", True),
     key=("vendor_id", "order_id"),
 )
-LINES = _contract(
+LINES = make_contract(
     "unit_test.lines",
     ("vendor_id", "string", False),
     ("order_id", "string", False),

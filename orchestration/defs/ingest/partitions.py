@@ -4,13 +4,13 @@ import datetime as dt
 
 import dagster as dg
 
+from marketprep.runner import RANGE_END_TAG, RANGE_START_TAG
+
 # Partition days and the 04:00 schedule follow the markets' Pacific time; markets in other zones
 # bucket sales by their own local day inside the partition (see marketprep.ingest).
 DAILY = dg.DailyPartitionsDefinition(start_date="2024-01-01", timezone="America/Los_Angeles")
 
 PARTITION_TAG = "dagster/partition"
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def planning_date(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> dt.date:

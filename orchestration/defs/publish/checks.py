@@ -11,7 +11,8 @@ import dagster as dg
 
 from data_contracts import Contract, audited_contracts
 from marketprep import quality
-from orchestration.defs.publish.gates import gate, run_window
+from orchestration.defs.ingest.partitions import run_partition_days
+from orchestration.defs.publish.gates import gate
 from orchestration.defs.resources import MarketPrepResource
 
 MATCHES_CONTRACT = "matches_contract"
@@ -31,7 +32,7 @@ def contract_check(table_contract: Contract) -> dg.AssetChecksDefinition:
         context: dg.AssetCheckExecutionContext, marketprep: MarketPrepResource
     ) -> dg.AssetCheckResult:
         audit = quality.audit_table(
-            marketprep.warehouse, table_contract, dt.datetime.now(dt.UTC), run_window(context)
+            marketprep.warehouse, table_contract, dt.datetime.now(dt.UTC), run_partition_days(context)
         )
         return gate(
             context, marketprep, audit.rows, audit.by_subject, subject, audit.table_problems

@@ -14,19 +14,7 @@ from collections.abc import Mapping, Sequence
 import dagster as dg
 
 from marketprep import quality
-from marketprep.runner import RANGE_START_TAG
-from orchestration.defs.ingest.partitions import PARTITION_TAG, RANGE_END_TAG
 from orchestration.defs.resources import MarketPrepResource
-
-
-def run_window(context: dg.AssetCheckExecutionContext) -> tuple[dt.date, dt.date] | None:
-    """First and last partition day of the run, from its tags; None for an unpartitioned run."""
-    tags = context.run.tags
-    last = tags.get(RANGE_END_TAG) or tags.get(PARTITION_TAG)
-    first = tags.get(RANGE_START_TAG) or last
-    if not last:
-        return None
-    return dt.date.fromisoformat(first), dt.date.fromisoformat(last)
 
 
 def check_key(context: dg.AssetCheckExecutionContext) -> str:

@@ -33,12 +33,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import psycopg
 
-ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+from sandbox.scratch_db import scratch_database
+
 START = dt.datetime(2020, 1, 6, 15, tzinfo=dt.UTC)
 TABLES = ("raw.square_orders", "raw.square_order_line_items")
 SIM_END = dt.date(2025, 7, 1)
@@ -70,8 +70,8 @@ def serve(lines: int) -> None:
             print(json.dumps({"cpu_seconds": time.process_time()}), flush=True)
 
 
-def ingest(url: str, database: str, orders: int, home: str) -> None:
-    """Child: one first sync of the vendor into `database`; prints time and peak RSS."""
+def ingest(url: str, warehouse_url: str, orders: int, home: str) -> None:
+    """Child: one first sync of the vendor into the warehouse; prints time and peak RSS."""
     from marketprep.ingest import sync_square_locations, sync_square_orders
     from marketprep.settings import load_settings
     from marketprep.vendors import register_vendor
@@ -82,7 +82,7 @@ def ingest(url: str, database: str, orders: int, home: str) -> None:
     settings = load_settings(
         {
             "MARKETPREP_HOME": home,
-            "MARKETPREP_WAREHOUSE_URL": f"postgresql://postgres@127.0.0.1:5432/{database}",
+            "MARKETPREP_WAREHOUSE_URL": warehouse_url,
             "MARKETPREP_SQUARE_BASE_URL": url,
         }
     )
@@ -134,13 +134,8 @@ def write_path(orders: int) -> float:
     bulk = _bulk(orders)
     zones = {bulk.location_id: bulk.vendor.locations[0]["timezone"]}
     now = dt.datetime.now(dt.UTC)
-    database = f"marketprep_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN, autocommit=True) as admin:
-        admin.execute(f'create database "{database}"')
-    try:
-        warehouse = Warehouse(
-            parse_warehouse_url(f"postgresql://postgres@127.0.0.1:5432/{database}")
-        )
+    with scratch_database("marketprep_bench") as url:
+        warehouse = Warehouse(parse_warehouse_url(url))
         seconds = 0.0
         with warehouse.connected():
             for start in range(0, orders, BATCH_ORDERS):
@@ -153,9 +148,6 @@ def write_path(orders: int) -> float:
                 write_batch(warehouse, batch)
                 seconds += time.perf_counter() - began
         return seconds
-    finally:
-        with psycopg.connect(ADMIN, autocommit=True) as admin:
-            admin.execute(f'drop database if exists "{database}" with (force)')
 
 
 def _child(*args: str, **popen) -> subprocess.Popen:
@@ -164,11 +156,10 @@ def _child(*args: str, **popen) -> subprocess.Popen:
     )
 
 
-def copy_baseline(database: str, folder: Path) -> dict[str, float]:
+def copy_baseline(url: str, folder: Path) -> dict[str, float]:
     """Export what the ingest wrote to CSV files, then time COPY of them into empty twins."""
-    conninfo = f"host=127.0.0.1 port=5432 user=postgres dbname={database}"
     timings = {}
-    with psycopg.connect(conninfo, autocommit=True) as connection:
+    with psycopg.connect(url, autocommit=True) as connection:
         connection.execute("create schema copy_twin")
         for table in TABLES:
             name = table.split(".")[1]
@@ -194,15 +185,14 @@ def copy_baseline(database: str, folder: Path) -> dict[str, float]:
     return timings
 
 
-def measure(lines: int) -> dict:
-    database = f"marketprep_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN, autocommit=True) as admin:
-        admin.execute(f'create database "{database}"')
+def _ingest_and_copy(url: str, lines: int) -> tuple[dict, dict, dict, dict]:
+    """The ingest of `lines` line items from a fake Square into `url`, then the COPY baseline of
+    what it wrote: (COPY timings, the ingest's figures, the fake's CPU, the fake's start)."""
     server = _child("serve", str(lines), stdin=subprocess.PIPE)
     try:
         started = json.loads(server.stdout.readline())
         with tempfile.TemporaryDirectory() as folder:
-            run = _child("ingest", started["url"], database, str(started["orders"]), folder)
+            run = _child("ingest", started["url"], url, str(started["orders"]), folder)
             measured = json.loads(run.stdout.readline())
             if run.wait() != 0:
                 raise RuntimeError("the ingest process failed; its error is above")
@@ -210,12 +200,16 @@ def measure(lines: int) -> dict:
             server.stdin.write("cpu\n")
             server.stdin.flush()
             served = json.loads(server.stdout.readline())
-            copied = copy_baseline(database, Path(folder))
+            copied = copy_baseline(url, Path(folder))
     finally:
         server.stdin.close()
         server.wait(timeout=60)
-        with psycopg.connect(ADMIN, autocommit=True) as admin:
-            admin.execute(f'drop database if exists "{database}" with (force)')
+    return copied, measured, served, started
+
+
+def measure(lines: int) -> dict:
+    with scratch_database("marketprep_bench") as url:
+        copied, measured, served, started = _ingest_and_copy(url, lines)
     copy_seconds = copied["square_orders"] + copied["square_order_line_items"]
     writes = write_path(started["orders"])
     return {

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
 import orjson
 
 from sources.http import HttpClient, SourceError
+from sources.square_parse import decode_orders_page
 from sources.timeparse import format_rfc3339
 
 MAX_LOCATIONS_PER_SEARCH = 10  # SearchOrders rejects more location_ids
@@ -99,7 +100,8 @@ class SquareClient:
         field: str = "UPDATED_AT",
         states: tuple[str, ...] = CLOSED_ORDER_STATES,
         limit: int = MAX_ORDERS_PER_PAGE,
-    ) -> Iterator[list[dict]]:
+        decoded: bool = True,
+    ) -> Iterator[list[Any]]:
         """Pages of orders whose `field` timestamp lies in [start_at, end_at] (Square includes both
         ends), oldest first, one page in memory at a time.
 
@@ -109,6 +111,10 @@ class SquareClient:
         watermark. Pages are not snapshots, so an order can come back on a later page or after a
         restart, possibly in a newer version: the caller upserts by id and version instead of
         this client remembering every id it has seen (which would grow with the history).
+
+        `decoded=False` leaves each order as its JSON text (a `msgspec.Raw`), for
+        `square_parse.parse_order`: the ingest then decodes only the fields it reads and stores
+        the text exactly as Square sent it.
         """
         if field not in SORT_FIELDS:
             raise ValueError(f"field {field!r} is not one of {SORT_FIELDS}")
@@ -139,15 +145,17 @@ class SquareClient:
                 "limit": limit,
                 "return_entries": False,
             }
-            yield from self._search_pages(body)
+            yield from self._search_pages(body, orjson.loads if decoded else decode_orders_page)
 
-    def _search_pages(self, body: dict[str, Any]) -> Iterator[list[dict]]:
+    def _search_pages(
+        self, body: dict[str, Any], decode: Callable[[bytes], Any]
+    ) -> Iterator[list[Any]]:
         restarts = 0
         cursor: str | None = None
         while True:
             page_body = (body | {"cursor": cursor}) if cursor else body
             try:
-                page = self._call("POST", "/v2/orders/search", json=page_body)
+                page = self._call("POST", "/v2/orders/search", json=page_body, decode=decode)
             except SourceError as exc:
                 stale_cursor = exc.code == "INVALID_CURSOR" and cursor is not None
                 if not stale_cursor or restarts == MAX_CURSOR_RESTARTS:
@@ -167,6 +175,7 @@ class SquareClient:
         *,
         params: dict[str, str] | None = None,
         json: dict[str, Any] | None = None,
+        decode: Callable[[bytes], Any] = orjson.loads,
     ) -> dict[str, Any]:
         body = self._http.request_json(
             method,
@@ -174,7 +183,7 @@ class SquareClient:
             params=params,
             json=json,
             headers=self._headers,
-            decode=orjson.loads,
+            decode=decode,
         )
         if not isinstance(body, dict):
             raise SourceError(

@@ -12,8 +12,11 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+import orjson
 
 from sources.markets import market_id_for
 from sources.records import MalformedRecord, to_json
@@ -27,6 +30,7 @@ __all__ = [
     "ParsedOrder",
     "ReturnRecord",
     "catalog_rows",
+    "decode_orders_page",
     "location_row",
     "order_rows",
     "parse_order",
@@ -284,11 +288,91 @@ def parse_order(order: Any, timezones: dict[str, str]) -> ParsedOrder:
     """One order, exactly as Square wrote it (returns are netted later, in dbt); raises
     MalformedRecord, with the order as payload, when it cannot become rows.
 
+    `order` is the decoded JSON object, or its undecoded text as a `msgspec.Raw` (what
+    `decode_orders_page` gives for each order of a SearchOrders page); the text is then stored
+    as the raw payload as it came, and only the fields read here are decoded.
+
     `timezones` maps location id → IANA zone; market_date is the local day of closed_at (or of
     created_at for orders that never closed) at the order's location. Square leaves `version`
     out of orders not created through the Orders API (its spec says so); they get version 0
     and updated_at decides between two copies of one.
     """
+    if isinstance(order, msgspec.Raw):
+        return _parse_raw_order(order, timezones)
+    return _parse_order(order, timezones, None)
+
+
+class _Line(TypedDict, total=False):
+    uid: Any
+    catalog_object_id: Any
+    item_type: Any
+    name: Any
+    quantity: Any
+    quantity_unit: Any
+    base_price_money: Any
+    gross_sales_money: Any
+    gross_return_money: Any
+    total_money: Any
+    source_line_item_uid: Any
+
+
+class _Return(TypedDict, total=False):
+    uid: Any
+    source_order_id: Any
+    return_line_items: list[_Line]
+
+
+class _Order(TypedDict, total=False):
+    """The fields of an order that `parse_order` reads, typed `Any` where it checks them itself.
+    Decoding only these skips the rest (tenders, taxes, discounts, net amounts: half the text)
+    without building it; the whole order is kept as text."""
+
+    id: Any
+    location_id: Any
+    version: Any
+    state: Any
+    created_at: Any
+    updated_at: Any
+    closed_at: Any
+    total_money: Any
+    line_items: list[_Line]
+    returns: list[_Return]
+
+
+class _OrdersPage(TypedDict, total=False):
+    orders: list[msgspec.Raw]
+    cursor: Any
+    errors: Any
+
+
+_ORDER_FIELDS = msgspec.json.Decoder(_Order)
+_ORDERS_PAGE = msgspec.json.Decoder(_OrdersPage)
+
+
+def decode_orders_page(body: bytes) -> Any:
+    """A SearchOrders response with each order left as its undecoded text (`msgspec.Raw`), for
+    `parse_order`. A body that is not JSON raises ValueError, as `orjson.loads` does; a body of
+    another shape (no list of orders, an error body) is decoded whole, for the caller's checks
+    to name what is wrong."""
+    try:
+        return _ORDERS_PAGE.decode(body)
+    except msgspec.ValidationError:
+        return orjson.loads(body)
+
+
+def _parse_raw_order(raw: msgspec.Raw, timezones: dict[str, str]) -> ParsedOrder:
+    text = bytes(raw).decode()
+    try:
+        fields = _ORDER_FIELDS.decode(raw)
+    except msgspec.DecodeError:  # not an object, or a list that is not one: the checks say so
+        return _parse_order(orjson.loads(text), timezones, text)
+    try:
+        return _parse_order(fields, timezones, text)
+    except MalformedRecord as exc:  # quarantine the whole order, not the fields read
+        raise MalformedRecord(exc.kind, exc.record_id, exc.problem, orjson.loads(text)) from None
+
+
+def _parse_order(order: Any, timezones: dict[str, str], raw_payload: str | None) -> ParsedOrder:
     if not isinstance(order, dict):
         raise MalformedRecord(
             "Square order", None, f"is a JSON {type(order).__name__}, not an object", order
@@ -328,7 +412,7 @@ def parse_order(order: Any, timezones: dict[str, str]) -> ParsedOrder:
         (closed_at or created_at).astimezone(zone).date(),
         _minor_units(total, bad),
         _currency(total),
-        to_json(order),
+        raw_payload if raw_payload is not None else to_json(order),
     )
     lines = [_line(line, bad) for line in _objects(order, "line_items", bad)]
     returns = [

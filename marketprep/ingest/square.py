@@ -338,7 +338,7 @@ def sync_square_orders(
         try:
             for window in windows:
                 pages = client.search_order_pages(
-                    searched, window.start, window.end, field=window.field
+                    searched, window.start, window.end, field=window.field, decoded=False
                 )
                 stats.add(
                     load_orders(

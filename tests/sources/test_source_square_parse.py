@@ -5,9 +5,17 @@ import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import msgspec
+import orjson
 import pytest
 
-from sources.square_parse import MalformedRecord, catalog_rows, location_row, order_rows
+from sources.square_parse import (
+    MalformedRecord,
+    catalog_rows,
+    decode_orders_page,
+    location_row,
+    order_rows,
+)
 
 NOW = datetime(2025, 6, 8, 6, 0, tzinfo=UTC)
 LA = {"P3CCK6HSNDAS7": "America/Los_Angeles", "057P5VYJ4A5X1": "America/Los_Angeles"}
@@ -150,11 +158,13 @@ def test_square_example_order_without_version_or_timestamps_is_malformed(orders)
         (lambda o: o["line_items"][1].pop("uid"), "without uid"),
     ],
 )
-def test_malformed_orders_name_the_order_and_the_problem(synth, mutate, problem):
+@pytest.mark.parametrize("sent", ["decoded", "text"])
+def test_malformed_orders_name_the_order_and_the_problem(synth, mutate, problem, sent):
     mutate(synth)
     with pytest.raises(MalformedRecord, match=problem) as caught:
-        order_rows("vendor-1", synth, LA, NOW)
+        order_rows("vendor-1", _as(sent, synth), LA, NOW)
     assert "SYNTH-ORDER-0001" in str(caught.value)
+    assert caught.value.payload == synth
 
 
 def test_catalog_rows_join_each_variation_to_its_item(exchanges, assert_contract):
@@ -290,9 +300,10 @@ def test_an_order_without_version_is_version_zero(synth):
         ({"id": 7, "location_id": "P3CCK6HSNDAS7"}, "has no id"),
     ],
 )
-def test_orders_that_are_not_objects_are_malformed_with_their_payload(order, problem):
+@pytest.mark.parametrize("sent", ["decoded", "text"])
+def test_orders_that_are_not_objects_are_malformed_with_their_payload(order, problem, sent):
     with pytest.raises(MalformedRecord, match=problem) as caught:
-        order_rows("vendor-1", order, LA, NOW)
+        order_rows("vendor-1", _as(sent, order), LA, NOW)
     assert caught.value.payload == order
 
 
@@ -310,6 +321,40 @@ def test_more_malformed_orders_carry_their_payload(synth, mutate, problem):
     with pytest.raises(MalformedRecord, match=problem) as caught:
         order_rows("vendor-1", synth, LA, NOW)
     assert caught.value.payload is synth
+    with pytest.raises(MalformedRecord, match=problem) as caught:
+        order_rows("vendor-1", _as("text", synth), LA, NOW)
+    assert caught.value.payload == synth  # the whole order, not the fields the parser reads
+
+
+def _as(sent: str, order) -> object:
+    """The order as the ingest gets it: decoded, or its JSON text as a SearchOrders page holds
+    it (pretty-printed here, as some servers send it)."""
+    return order if sent == "decoded" else msgspec.Raw(json.dumps(order, indent=1).encode())
+
+
+def test_orders_read_from_their_text_give_the_same_rows_and_keep_the_text(orders, synth):
+    valid = [o for o in orders.values() if o.get("version") and o.get("location_id") in LA]
+    with_returns = _return_order(synth)
+    assert len(valid) == 2 and with_returns["returns"]
+    for order in [*valid, with_returns]:
+        text = json.dumps(order, indent=1)
+        from_text = order_rows("vendor-1", msgspec.Raw(text.encode()), LA, NOW)
+        decoded = order_rows("vendor-1", order, LA, NOW)
+        assert from_text.order.pop("raw_payload") == text
+        assert orjson.loads(decoded.order.pop("raw_payload")) == order
+        assert from_text == decoded
+
+
+def test_a_search_orders_page_leaves_its_orders_as_text_and_other_shapes_decoded():
+    page = decode_orders_page(b'{"orders": [{"id": "A"}, [1]], "cursor": "c2"}')
+    assert [bytes(o) for o in page["orders"]] == [b'{"id": "A"}', b"[1]"]
+    assert page["cursor"] == "c2"
+    # Not a list of orders, or an error body: decoded whole, for the client's checks to name.
+    assert decode_orders_page(b'{"orders": {"id": "A"}}') == {"orders": {"id": "A"}}
+    errors = b'{"errors": [{"category": "API_ERROR", "code": "INTERNAL_SERVER_ERROR"}]}'
+    assert decode_orders_page(errors)["errors"][0]["code"] == "INTERNAL_SERVER_ERROR"
+    with pytest.raises(ValueError):  # truncated: retried by the HTTP client, as orjson's error
+        decode_orders_page(b'{"orders": [{"id": "A"}')
 
 
 def test_two_return_lines_with_one_uid_are_malformed(synth):

@@ -6,6 +6,7 @@ market simulator; the pipeline reaches them through the real clients via the bas
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 
@@ -38,12 +39,17 @@ def run_demo(market_morning: dt.date, seed: int = 7) -> int:
             f"{config.history_days} days of history (one run)…"
         )
         # Step-by-step logs stay in the Dagster UI; the terminal shows warnings and the result.
-        outcome = run_daily(
-            settings, market_morning, history_days=config.history_days, log_level="WARNING"
-        )
+        # dagster-dbt echoes every dbt event to stdout whatever the log level: into a file.
+        dbt_log = settings.home / "logs" / "demo-dbt.log"
+        dbt_log.parent.mkdir(parents=True, exist_ok=True)
+        with dbt_log.open("w") as log, contextlib.redirect_stdout(log):
+            outcome = run_daily(
+                settings, market_morning, history_days=config.history_days, log_level="WARNING"
+            )
     if not outcome.success:
         print(
             f"Run {outcome.run_id} FAILED: steps {outcome.failed_steps}, checks {outcome.failed_checks}"
+            f"; dbt's log: {dbt_log}"
         )
         return 1
     counts = warehouse.query(
@@ -58,6 +64,6 @@ def run_demo(market_morning: dt.date, seed: int = 7) -> int:
         f"market days {counts['first_day']} to {counts['last_day']}"
     )
     where = settings.warehouse.duckdb_path or settings.warehouse.redacted_url
-    print(f"Warehouse: {where}")
+    print(f"Warehouse: {where}; dbt's log: {dbt_log}")
     print(f"Dagster run {outcome.run_id}: browse it with `make ui` (http://127.0.0.1:3000)")
     return 0

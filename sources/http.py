@@ -26,12 +26,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from json import loads as _decode_json  # what `response.json()` does with the bytes
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
 RETRY_STATUSES = frozenset({408, 429})  # and every 5xx
+BODY_CHUNK = 1 << 20
 TRANSIENT_EXCEPTIONS = (
     requests.ConnectionError,  # includes ConnectTimeout
     requests.ReadTimeout,
@@ -197,8 +199,17 @@ class HttpClient:
         """The decoded body, a `_Retry`, or a raised SourceError when retrying cannot help."""
         try:
             response = self.session.request(
-                method, url, params=params, json=json, headers=headers, timeout=self.timeout
+                method,
+                url,
+                params=params,
+                json=json,
+                headers=headers,
+                timeout=self.timeout,
+                stream=True,
             )
+            # A successful body is read BODY_CHUNK at a time: `response.content` reads 10 kB at a
+            # time, which cost ~4 µs of CPU per order on 2 MB pages of Square orders.
+            body = b"".join(response.iter_content(BODY_CHUNK)) if response.ok else None
         except TRANSIENT_EXCEPTIONS as exc:
             return _Retry(
                 SourceError(
@@ -208,19 +219,20 @@ class HttpClient:
                 )
             )
         status = response.status_code
-        if response.ok:
+        if body is not None:
             try:
-                return decode(response.content) if decode else response.json()
+                return (decode or _decode_json)(body)
             except ValueError:
+                text = body.decode(response.encoding or "utf-8", errors="replace")
                 return _Retry(
                     SourceError(
                         f"{self.provider}: {where} returned HTTP {status} with a body that is not "
-                        f"valid JSON (truncated stream?): {_snippet(response.text)!r}",
+                        f"valid JSON (truncated stream?): {_snippet(text)!r}",
                         provider=self.provider,
                         status=status,
                         code="INVALID_JSON",
                         retryable=True,
-                        payload=response.text[:PAYLOAD_LIMIT],
+                        payload=text[:PAYLOAD_LIMIT],
                     )
                 )
         code, detail = describe_error_body(response)

@@ -3,6 +3,7 @@ a scripted `requests` transport that replays them, and a contract check for pars
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -74,7 +75,7 @@ class ScriptedAdapter(BaseAdapter):
         response.status_code = step.get("status", 200)
         response.headers = CaseInsensitiveDict(step.get("headers") or {})
         text = step["body_text"] if "body_text" in step else json.dumps(step.get("body", {}))
-        response._content = text.encode()
+        response.raw = io.BytesIO(text.encode())  # read as a real adapter's body is
         response.encoding = "utf-8"
         response.url = request.url
         response.request = request

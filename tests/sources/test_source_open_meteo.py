@@ -1,6 +1,7 @@
 """OpenMeteoClient requests, response checks and rows, against the recorded fixtures."""
 
 import copy
+import io
 import json
 from datetime import UTC, date, datetime
 from urllib.parse import parse_qs, urlsplit
@@ -164,7 +165,7 @@ def test_hourly_limit_is_waited_for_with_the_default_client(exchange, monkeypatc
     def respond(method, url, **kwargs):
         status, body = next(answers)
         response = requests.Response()
-        response.status_code, response._content = status, json.dumps(body).encode()
+        response.status_code, response.raw = status, io.BytesIO(json.dumps(body).encode())
         return response
 
     monkeypatch.setattr(om._http.session, "request", respond)

@@ -45,18 +45,8 @@
     {%- set first = "cast('" ~ marketprep.rebuild_start_text() ~ "' as date)" -%}
     {%- set last = "cast('" ~ marketprep.window_end_text() ~ "' as date)" -%}
     {%- if execute and this is not none -%}
-        {%- set lookup -%}
-            select distinct sold.market_date
-            from {{ marketprep.source_relation('raw', 'square_order_returns') }} as returned
-            inner join {{ marketprep.source_relation('raw', 'square_orders') }} as sold
-                on returned.vendor_id = sold.vendor_id
-                and returned.source_order_id = sold.order_id
-            where returned.market_date between {{ first }} and {{ last }}
-                and returned.state = 'COMPLETED'
-            order by 1
-        {%- endset -%}
         {%- set returned_days = [] -%}
-        {%- for day in run_query(lookup).columns[0].values() -%}
+        {%- for day in marketprep.returned_sale_days() -%}
             {%- do returned_days.append("cast('" ~ day ~ "' as date)") -%}
         {%- endfor -%}
         ({{ column }} between {{ first }} and {{ last }}
@@ -73,6 +63,84 @@
                     and returned.source_order_id = sold.order_id
                 where returned.returned_on between {{ first }} and {{ last }}
             ))
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The sale days ('YYYY-MM-DD', sorted) of the orders that got a return in the span this run
+    rebuilds, looked up in the raw tables. Every incremental model (twice: its delete and its
+    insert) and every test scoped to the rebuilt days needs them, so the on-run-start hook
+    (cache_returned_sale_days) looks them up once per invocation and leaves them in a one-row
+    table; a node reads that row, or, when the hook did not run (`dbt compile`, `dbt show`) or
+    had no raw tables to read, looks them up itself. -#}
+{% macro returned_sale_days() -%}
+    {%- if flags.WHICH in marketprep.commands_with_run_hooks() and not flags.FULL_REFRESH -%}
+        {%- set cached = run_query(
+            "select returned_days from " ~ marketprep.returned_days_cache()
+            ~ " where invocation_id = '" ~ invocation_id ~ "'"
+            ~ " and rebuild_start = '" ~ marketprep.rebuild_start_text() ~ "'"
+            ~ " and window_end = '" ~ marketprep.window_end_text() ~ "'") -%}
+        {%- if cached.rows | length == 1 -%}
+            {%- set text = cached.columns[0].values()[0] -%}
+            {{ return(text.split(',') if text else []) }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(marketprep.look_up_returned_sale_days()) }}
+{%- endmacro %}
+
+{% macro look_up_returned_sale_days() -%}
+    {%- set lookup -%}
+        select distinct sold.market_date
+        from {{ marketprep.source_relation('raw', 'square_order_returns') }} as returned
+        inner join {{ marketprep.source_relation('raw', 'square_orders') }} as sold
+            on returned.vendor_id = sold.vendor_id
+            and returned.source_order_id = sold.order_id
+        where returned.market_date between cast('{{ marketprep.rebuild_start_text() }}' as date)
+                and cast('{{ marketprep.window_end_text() }}' as date)
+            and returned.state = 'COMPLETED'
+        order by 1
+    {%- endset -%}
+    {%- set days = [] -%}
+    {%- for day in run_query(lookup).columns[0].values() -%}
+        {%- do days.append(day | string) -%}
+    {%- endfor -%}
+    {{ return(days) }}
+{%- endmacro %}
+
+{#- The dbt commands that run on-run-start hooks. -#}
+{% macro commands_with_run_hooks() -%}
+    {{ return(['build', 'run', 'test', 'seed', 'snapshot']) }}
+{%- endmacro %}
+
+{#- The one-row table the on-run-start hook leaves the returned sale days in, in the target
+    schema: (invocation_id, rebuild_start, window_end, returned_days as 'YYYY-MM-DD,...'). -#}
+{% macro returned_days_cache() -%}
+    {{ return(api.Relation.create(database=target.database, schema=target.schema,
+        identifier='dbt_returned_sale_days')) }}
+{%- endmacro %}
+
+{#- on-run-start: look the returned sale days up once for the whole invocation. Nothing on a
+    full refresh (nothing is scoped to rebuilt days), at parse time, or without the raw tables
+    (a node then looks them up itself, and fails as it would have). Another invocation's row is
+    replaced: a build running at the same time then finds none and looks its days up itself. -#}
+{% macro cache_returned_sale_days() -%}
+    {%- if execute and not flags.FULL_REFRESH -%}
+        {%- set cache = marketprep.returned_days_cache() -%}
+        {%- do run_query("create table if not exists " ~ cache
+            ~ " (invocation_id text, rebuild_start text, window_end text, returned_days text)") -%}
+        {%- do run_query("delete from " ~ cache) -%}
+        {%- set raw_tables = [] -%}
+        {%- for node in graph.sources.values() -%}
+            {%- if node.source_name == 'raw' and node.name in ['square_orders', 'square_order_returns'] -%}
+                {%- do raw_tables.append(adapter.get_relation(
+                    database=node.database, schema=node.schema, identifier=node.identifier)) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if raw_tables | length == 2 and none not in raw_tables -%}
+            {%- do run_query("insert into " ~ cache ~ " values ('" ~ invocation_id ~ "', '"
+                ~ marketprep.rebuild_start_text() ~ "', '" ~ marketprep.window_end_text() ~ "', '"
+                ~ marketprep.look_up_returned_sale_days() | join(',') ~ "')") -%}
+        {%- endif -%}
+        {%- do adapter.commit() -%}
     {%- endif -%}
 {%- endmacro %}
 

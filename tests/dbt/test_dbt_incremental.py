@@ -20,7 +20,7 @@ import duckdb
 import psycopg
 import pytest
 from conftest import _rows, load_duckdb, load_postgres, run_dbt_build
-from raw_sample import BAKERY, UNION
+from raw_sample import BAKERY, CROISSANT, INGESTED_AT, RUN_DATE, SATURDAYS, SOURDOUGH, UNION
 
 # The partitions the test edits: two Saturdays at Union Square, a month apart, both well past
 # the other's lookback, and a sale day before both that the return on EDITED_DAY takes from.
@@ -108,14 +108,20 @@ def _postgres_warehouse(work_dir: Path, raw_data, database: dict[str, str]) -> W
 
 
 def _builder(env: dict[str, str], work_dir: Path) -> Callable[..., list[dict]]:
-    def build(window: tuple[dt.date, dt.date] | None = None, full_refresh: bool = False):
+    def build(
+        window: tuple[dt.date, dt.date] | None = None,
+        full_refresh: bool = False,
+        extra_vars: dict[str, object] | None = None,
+    ):
         window_vars = (
             {"window_start": window[0].isoformat(), "window_end": window[1].isoformat()}
             if window
-            else None
+            else {}
         )
         run_dir = work_dir / f"run_{uuid.uuid4().hex[:8]}"
-        return run_dbt_build(env, run_dir, extra_vars=window_vars, full_refresh=full_refresh)
+        return run_dbt_build(
+            env, run_dir, extra_vars=window_vars | (extra_vars or {}), full_refresh=full_refresh
+        )
 
     return build
 
@@ -211,6 +217,40 @@ def _return_a_sale(warehouse: Warehouse, sold_on: dt.date, returned_on: dt.date)
         )
 
 
+# The last incremental run: a week later, and products unsold for 60 days lose their series.
+LATER_RUN = {"run_date": (RUN_DATE + dt.timedelta(days=7)).isoformat(), "product_lookback_days": 60}
+
+
+def _feature_input_changes() -> list[tuple[str, tuple]]:
+    """What changes the feature table without changing sales: revised archive weather, an event
+    found late, feedback entered late (on old days, each later than the one before, so that a
+    change an incremental run misses is not rewritten by the next one), a renamed product."""
+    return [
+        (
+            "update raw.weather_daily set temp_max_c = temp_max_c + 5 "
+            "where market_id = ? and weather_date = ? and source = 'open_meteo_archive'",
+            (UNION, SATURDAYS[1]),
+        ),
+        (
+            "insert into raw.events (market_id, event_id, title, category, start_date, "
+            "end_date, attendance, rank, state, fetched_at) "
+            "values (?, 'EV_LATE', 'Late', 'community', ?, ?, 5000, 50, 'active', ?)",
+            (UNION, SATURDAYS[2], SATURDAYS[2], INGESTED_AT),
+        ),
+        (
+            "insert into raw.vendor_feedback (vendor_id, market_id, product_id, market_date, "
+            "units_brought, units_sold, sold_out, source_file, imported_at) "
+            "values (?, ?, ?, ?, 40, 40.0, true, 'late.csv', ?)",
+            (BAKERY, UNION, CROISSANT, SATURDAYS[3], INGESTED_AT),
+        ),
+        (
+            "update raw.square_catalog set variation_name = variation_name || ' (large)' "
+            "where vendor_id = ? and variation_id = ?",
+            (BAKERY, SOURDOUGH),
+        ),
+    ]
+
+
 def _columns(warehouse: Warehouse, table: str) -> list[dict]:
     schema, name = table.split(".")
     return warehouse.query(
@@ -256,10 +296,28 @@ def _incremental_then_full_refresh(warehouse: Warehouse) -> dict[str, list[dict]
     }
 
     warehouse.build(window=(LATER_DAY, LATER_DAY))
-    incremental = warehouse.snapshot()
-    assert _changed_days(once[fct], incremental[fct]) == {LATER_DAY}
+    later = warehouse.snapshot()
+    assert _changed_days(once[fct], later[fct]) == {LATER_DAY}
+    # the feature table kept the rows before the edited days and rewrote the others
+    assert _changed_days(built[FEATURES], once[FEATURES]) <= {
+        day for day in _days(built[FEATURES]) | _days(once[FEATURES]) if day >= RETURNED_SALE_DAY
+    }
 
-    warehouse.build(full_refresh=True)
+    # Inputs of the feature table that no sales partition covers, changed on old days, one
+    # incremental run each, the last a week later with a shorter product lookback: the feature
+    # table must follow them all.
+    changes = _feature_input_changes()
+    for index, (sql, params) in enumerate(changes):
+        warehouse.execute(sql, params)
+        last = index == len(changes) - 1
+        results = warehouse.build(
+            window=(LATER_DAY, LATER_DAY), extra_vars=LATER_RUN if last else None
+        )
+        assert all(result["status"] in ("success", "pass") for result in results)
+    incremental = warehouse.snapshot()
+    assert incremental[FEATURES] != later[FEATURES]
+
+    warehouse.build(full_refresh=True, extra_vars=LATER_RUN)
     full = warehouse.snapshot()
     for table, rows in full.items():
         assert incremental[table] == rows, f"{warehouse.backend}: {table} differs after partitions"

@@ -65,7 +65,11 @@ def run_unit_tests(env: dict[str, str], work_dir: Path) -> list[dict]:
         f"{r['unique_id']}: {r['status']} {r['message']}" for r in built if r["status"] != "success"
     ]
     assert not not_built, "\n".join(not_built)
-    return run_dbt(["test", "--select", "test_type:unit"], env, work_dir)
+    results = run_dbt(["test", "--select", "test_type:unit"], env, work_dir)
+    # the project's on-run-start hook (the returned sale days, looked up once) reports too
+    hooks = [r for r in results if r["unique_id"].startswith("operation.")]
+    assert all(r["status"] == "success" for r in hooks), hooks
+    return [r for r in results if not r["unique_id"].startswith("operation.")]
 
 
 def empty_raw_tables() -> dict[str, list[dict]]:

@@ -1,3 +1,4 @@
+{{ config(pre_hook="{{ marketprep.hash_join_hints() }}") }}
 {%- set run_date = marketprep.run_date() -%}
 {%- set horizon_end = marketprep.add_days(run_date, marketprep.days_var('horizon_days') ~ ' - 1') -%}
 {#- each value and the column naming its source; weather_source (temperature) predates the others -#}

@@ -25,46 +25,54 @@ history as (
 
 ),
 
-days_of_year as (
-
-    select offsets.day_offset + 1 as day_of_year
-
-    from {{ marketprep.day_offsets('365') }} as offsets (day_offset)
-
-),
-
 windows as (
 
+    -- each observed day counts towards the days of the year within climatology_window_days of
+    -- its own, apart on the circle of the year, so 31 December and 1 January are neighbours (a
+    -- leap year's 366th day counts as the 1st of the next: one day, no matter for a normal).
+    -- Each day is spread over its window (2 w + 1 days, and the 366th wherever the 1st is)
+    -- rather than every day compared with every day of the year.
     select
         history.market_id,
-        days_of_year.day_of_year,
+        windowed.day_of_year,
         history.temp_max_c,
         history.temp_min_c,
         history.precip_mm
 
     from history
 
-    cross join days_of_year
+    cross join {{ marketprep.day_offsets('2 * ' ~ marketprep.days_var('climatology_window_days')) }}
+        as offsets (day_offset)
 
-    -- days apart on the circle of the year, so 31 December and 1 January are neighbours (a
-    -- leap year's 366th day counts as the 1st of the next: one day, no matter for a normal)
-    where least(
-        abs(history.day_of_year - days_of_year.day_of_year),
-        365 - abs(history.day_of_year - days_of_year.day_of_year)
-    ) <= {{ marketprep.days_var('climatology_window_days') }}
+    cross join lateral (
+        -- 1 .. 365: the day of the year this offset lands on, counted modulo 365
+        select
+            mod(history.day_of_year - 1 + offsets.day_offset
+                - {{ marketprep.days_var('climatology_window_days') }} + 3650, 365) + 1
+            as day_of_year
+    ) as landed
+
+    cross join lateral (
+        select landed.day_of_year
+        union all
+        select 366 where landed.day_of_year = 1
+    ) as windowed (day_of_year)
 
 ),
 
 normals as (
 
+    -- averaged as decimals: a sum of doubles depends on the order the rows arrive in, which a
+    -- parallel aggregate changes from run to run, and the feature table's incremental runs
+    -- compare each day's inputs with the last build's
     select
         market_id,
         day_of_year,
-        avg(temp_max_c) as temp_max_c,
+        cast(avg(cast(temp_max_c as decimal(18, 6))) as double precision) as temp_max_c,
         count(temp_max_c) as temp_max_days,
-        avg(temp_min_c) as temp_min_c,
+        cast(avg(cast(temp_min_c as decimal(18, 6))) as double precision) as temp_min_c,
         count(temp_min_c) as temp_min_days,
-        avg(precip_mm) as precip_mm,
+        cast(avg(cast(precip_mm as decimal(18, 6))) as double precision) as precip_mm,
         count(precip_mm) as precip_days
 
     from windows

@@ -1,5 +1,18 @@
-{{ config(pre_hook="{{ marketprep.wide_join_hints() }}") }}
+{#- Incremental: a run rewrites the rows whose inputs may have changed (macros/feature_rebuild.sql
+    says which, and why the others stand). `cutoff` is none on a full build. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=["{{ marketprep.wide_join_hints() }}", "{{ marketprep.delete_rebuilt_features() }}"],
+    post_hook=["{{ marketprep.save_feature_state() }}"],
+) }}
 {%- set run_date = marketprep.run_date() -%}
+{%- set cutoff = marketprep.feature_cutoff() -%}
+{%- set partial = cutoff is not none -%}
+{%- if partial -%}
+    {%- set cutoff_date = "cast('" ~ cutoff ~ "' as date)" -%}
+{%- endif -%}
 
 with
 
@@ -80,21 +93,46 @@ series as (
 
     -- a product the vendor sold at the market within the lookback: its series starts at its
     -- first sale there, so days before the product existed are not counted as zero sales
-    select
-        vendor_id,
-        market_id,
-        product_id,
-        min(market_date) as first_sale_date,
-        max(market_date) as last_sale_date
+    {{ marketprep.feature_series_sql() }}
 
-    from past_sales
+),
+{% if partial %}
+rebuilt_series as (
 
-    group by vendor_id, market_id, product_id
-
-    having max(market_date) >= {{ marketprep.lookback_start('product_lookback_days') }}
+    -- series whose state changed since the last build: rewritten from their first day
+    select * from {{ marketprep.feature_state_relation('rebuilt_series') }}
 
 ),
 
+lag_floors as (
+
+    -- the 8th attendance before the cutoff: the earliest day a rewritten row's lags read
+    select
+        vendor_id,
+        market_id,
+        min(market_date) as floor_date
+
+    from (
+        select
+            vendor_id,
+            market_id,
+            market_date,
+            row_number() over (
+                partition by vendor_id, market_id
+                order by market_date desc
+            ) as attendances_back
+
+        from vendor_market_days
+
+        where market_date < {{ cutoff_date }}
+    ) as before_cutoff
+
+    where attendances_back <= 8
+
+    group by vendor_id, market_id
+
+),
+{% endif %}
 history_days as (
 
     select
@@ -102,7 +140,15 @@ history_days as (
         series.market_id,
         series.product_id,
         series.first_sale_date,
-        vendor_market_days.market_date
+        series.last_sale_date,
+        vendor_market_days.market_date,
+        {%- if partial %}
+        -- a row this run writes; the others are read only for their successors' lags
+        rebuilt_series.vendor_id is not null
+            or vendor_market_days.market_date >= {{ cutoff_date }} as is_rewritten
+        {%- else %}
+        true as is_rewritten
+        {%- endif %}
 
     from series
 
@@ -113,11 +159,28 @@ history_days as (
     inner join vendor_market_days
         on series.vendor_id = vendor_market_days.vendor_id
         and series.market_id = vendor_market_days.market_id
+    {%- if partial %}
+
+    left join rebuilt_series
+        on series.vendor_id = rebuilt_series.vendor_id
+        and series.market_id = rebuilt_series.market_id
+        and series.product_id = rebuilt_series.product_id
+
+    left join lag_floors
+        on series.vendor_id = lag_floors.vendor_id
+        and series.market_id = lag_floors.market_id
+    {%- endif %}
 
     where vendor_market_days.market_date >= series.first_sale_date
         and vendor_market_days.market_date < {{ run_date }}
         -- a deleted product keeps its history, but not zeros after it left the stall
         and (not products.is_deleted or vendor_market_days.market_date <= series.last_sale_date)
+        {%- if partial %}
+        and (
+            rebuilt_series.vendor_id is not null
+            or vendor_market_days.market_date >= coalesce(lag_floors.floor_date, {{ cutoff_date }})
+        )
+        {%- endif %}
 
 ),
 
@@ -128,7 +191,9 @@ history as (
         history_days.market_id,
         history_days.product_id,
         history_days.first_sale_date,
+        history_days.last_sale_date,
         history_days.market_date,
+        history_days.is_rewritten,
         coalesce(past_sales.units_sold, 0) as units_sold,
         coalesce(past_sales.orders_count, 0) as orders_count,
         past_sales.last_sale_at,
@@ -226,6 +291,7 @@ future as (
         series.market_id,
         series.product_id,
         series.first_sale_date,
+        series.last_sale_date,
         market_calendar.market_date,
         latest_history.next_lag_units_1 as lag_units_1,
         latest_history.next_lag_units_2 as lag_units_2,
@@ -261,6 +327,7 @@ series_days as (
         market_id,
         product_id,
         first_sale_date,
+        last_sale_date,
         market_date,
         false as is_future,
         units_sold,
@@ -274,6 +341,8 @@ series_days as (
 
     from history_with_lags
 
+    where is_rewritten
+
     union all
 
     select
@@ -281,6 +350,7 @@ series_days as (
         market_id,
         product_id,
         first_sale_date,
+        last_sale_date,
         market_date,
         true as is_future,
         cast(null as double precision) as units_sold,
@@ -323,7 +393,12 @@ final as (
         series_days.rolling_mean_units_4,
         weather.precip_source,
         -- what this series sold on its market day 52 weeks earlier (same weekday), if it was one
-        last_season.units_sold as units_same_day_last_season,
+        case
+            when last_season_day.market_date >= series_days.first_sale_date
+                and last_season_day.market_date < {{ run_date }}
+                and (not products.is_deleted or last_season_day.market_date <= series_days.last_sale_date)
+                then coalesce(last_season_sales.units_sold, 0)
+        end as units_same_day_last_season,
         series_days.lag_units_2,
         series_days.rolling_mean_units_8,
         {{ marketprep.days_between('series_days.first_sale_date', 'series_days.market_date') }}
@@ -371,11 +446,18 @@ final as (
         on series_days.market_id = events_status.market_id
         and series_days.market_date = events_status.event_date
 
-    left join history_with_lags as last_season
-        on series_days.vendor_id = last_season.vendor_id
-        and series_days.market_id = last_season.market_id
-        and series_days.product_id = last_season.product_id
-        and last_season.market_date = {{ marketprep.add_days('series_days.market_date', '-364') }}
+    -- its history row 52 weeks earlier, if it had one (looked up, not read from history: an
+    -- incremental run computes history only from shortly before its cutoff)
+    left join vendor_market_days as last_season_day
+        on series_days.vendor_id = last_season_day.vendor_id
+        and series_days.market_id = last_season_day.market_id
+        and last_season_day.market_date = {{ marketprep.add_days('series_days.market_date', '-364') }}
+
+    left join past_sales as last_season_sales
+        on series_days.vendor_id = last_season_sales.vendor_id
+        and series_days.market_id = last_season_sales.market_id
+        and series_days.product_id = last_season_sales.product_id
+        and last_season_sales.market_date = {{ marketprep.add_days('series_days.market_date', '-364') }}
 
     left join public_holidays
         on markets.country = public_holidays.country

@@ -32,7 +32,10 @@ def contract_check(table_contract: Contract) -> dg.AssetChecksDefinition:
         context: dg.AssetCheckExecutionContext, marketprep: MarketPrepResource
     ) -> dg.AssetCheckResult:
         audit = quality.audit_table(
-            marketprep.warehouse, table_contract, dt.datetime.now(dt.UTC), run_partition_days(context)
+            marketprep.warehouse,
+            table_contract,
+            dt.datetime.now(dt.UTC),
+            run_partition_days(context),
         )
         return gate(
             context, marketprep, audit.rows, audit.by_subject, subject, audit.table_problems

@@ -38,7 +38,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -46,11 +45,11 @@ from pathlib import Path
 
 import dbt_raw_history as history
 
-from marketprep.settings import WarehouseLocation, load_settings
+from marketprep.settings import load_settings
 from marketprep.warehouse import Warehouse
+from sandbox.scratch_db import scratch_database
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 FEATURES = "marts.feature_product_market_day"
 SALES = "marts.fct_product_sales"
 TOP_NODES = 10
@@ -203,35 +202,17 @@ def backend(kind: str, work_dir: Path, keep: bool) -> Iterator[str]:
     if kind == "duckdb":
         yield f"duckdb:///{work_dir / 'warehouse.duckdb'}"
         return
-    import psycopg
-
-    name = f"marketprep_bench_dbt_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'create database "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        if keep:
-            print(f"  kept PostgreSQL database {name}")
-        else:
-            with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-                admin.execute(f'drop database if exists "{name}" with (force)')
+    with scratch_database("marketprep_bench_dbt", keep=keep) as url:
+        yield url
 
 
-def vacuum_analyze(location: WarehouseLocation) -> float:
+def vacuum_analyze(url: str) -> float:
     """VACUUM ANALYZE of the raw tables, as autovacuum leaves them after a load: statistics for
     the planner, and hint bits set so the first build does not pay for writing them."""
     import psycopg
 
     start = time.perf_counter()
-    with psycopg.connect(
-        host=location.pg_host,
-        port=location.pg_port,
-        user=location.pg_user,
-        password=location.pg_password or None,
-        dbname=location.pg_dbname,
-        autocommit=True,
-    ) as connection:
+    with psycopg.connect(url, autocommit=True) as connection:
         for contract in history.RAW_CONTRACTS:
             connection.execute(f"vacuum analyze {contract.table}")
     return time.perf_counter() - start
@@ -253,7 +234,7 @@ def bench_backend(kind: str, args: argparse.Namespace, root: Path) -> dict:
             warehouse, world, progress=lambda text: print(f"  {text}", flush=True)
         )
         load_s = time.perf_counter() - start
-        vacuum_s = vacuum_analyze(settings.warehouse) if kind == "postgres" else 0.0
+        vacuum_s = vacuum_analyze(url) if kind == "postgres" else 0.0
         print(
             f"  history {world.first_day} .. {args.day - dt.timedelta(days=1)}: loaded in "
             f"{load_s:.1f} s (drawing {loaded.generate_s:.1f} s, writing {loaded.write_s:.1f} s)"

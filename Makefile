@@ -8,6 +8,7 @@ export DAGSTER_HOME ?= $(MARKETPREP_HOME)/dagster
 
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
+TEST_WORKERS ?= auto
 MANIFEST := dbt_project/target/manifest.json
 
 .PHONY: setup demo test bench lint ui docs clean
@@ -34,8 +35,10 @@ setup: .venv/.synced $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 demo: setup
 	$(RUN) marketprep demo
 
+# one worker per core; tests/conftest.py keeps each module (and the shared dbt warehouses) on one
+# worker and hands out the slowest groups first
 test: setup
-	$(RUN) pytest -q
+	$(RUN) pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 bench: setup
 	$(RUN) python bench/run_all.py

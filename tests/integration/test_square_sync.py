@@ -331,6 +331,12 @@ def test_a_stale_cursor_restarts_the_window_from_the_watermark(env, world, squar
     assert env.stored(busy.vendor_id) == truth(busy)
 
 
+# The client's read timeout in the fault tests: short enough that the stall trips it quickly,
+# long enough that a busy machine (tests run two at a time) answering a normal page slowly does not.
+READ_TIMEOUT_SECONDS = 2.0
+STALL_SECONDS = 6
+
+
 @pytest.mark.parametrize(
     ("fault", "expected_sleeps"),
     [
@@ -340,7 +346,7 @@ def test_a_stale_cursor_restarts_the_window_from_the_watermark(env, world, squar
         (lambda f: f.respond(ORDERS, 503, body="<html>maintenance</html>", times=2), None),
         (lambda f: f.respond(ORDERS, 408), None),
         (lambda f: f.truncate(ORDERS, keep=0.4), None),
-        (lambda f: f.stall(ORDERS, seconds=3), None),
+        (lambda f: f.stall(ORDERS, seconds=STALL_SECONDS), None),
     ],
     ids=[
         "429-retry-after",
@@ -356,7 +362,7 @@ def test_transient_faults_are_retried_and_nothing_is_lost(
     env, world, square, sleeps, fault, expected_sleeps
 ):
     env.locations()
-    env.http = lambda: HttpClient("square", sleep=sleeps.append, read_timeout=1.0)
+    env.http = lambda: HttpClient("square", sleep=sleeps.append, read_timeout=READ_TIMEOUT_SECONDS)
     fault(square.faults)
 
     results = env.orders()

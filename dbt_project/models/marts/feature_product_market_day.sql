@@ -267,8 +267,27 @@ latest_history as (
 
 ),
 
+market_days_held as (
+
+    -- the days each market was held (some vendor sold there) before run_date, latest first
+    select
+        market_id,
+        market_date,
+        row_number() over (partition by market_id order by market_date desc) as recency
+
+    from (
+        select distinct market_id, market_date
+        from vendor_market_days
+        where market_date < {{ run_date }}
+    ) as held
+
+),
+
 forecastable_vendor_markets as (
 
+    -- an active vendor still at the market: it sold there in the last attendance_lookback_days,
+    -- or on one of the market's last attendance_lookback_market_days days, so that a seasonal
+    -- market's vendors are forecast for its opening days after the winter
     select distinct
         vendor_market_days.vendor_id,
         vendor_market_days.market_id
@@ -278,9 +297,15 @@ forecastable_vendor_markets as (
     inner join vendors
         on vendor_market_days.vendor_id = vendors.vendor_id
 
+    inner join market_days_held
+        on vendor_market_days.market_id = market_days_held.market_id
+        and vendor_market_days.market_date = market_days_held.market_date
+
     where vendors.is_active
-        and vendor_market_days.market_date >= {{ marketprep.lookback_start('attendance_lookback_days') }}
-        and vendor_market_days.market_date < {{ run_date }}
+        and (
+            vendor_market_days.market_date >= {{ marketprep.lookback_start('attendance_lookback_days') }}
+            or market_days_held.recency <= {{ var('attendance_lookback_market_days') }}
+        )
 
 ),
 

@@ -89,6 +89,30 @@ past_sales as (
 
 ),
 
+past_units as (
+
+    -- what each series sold on its past days: what the vendor reported (cash sales included)
+    -- where it did, else Square's count. Units, lags, rolling means and last season read this.
+    select
+        coalesce(past_sales.vendor_id, reported.vendor_id) as vendor_id,
+        coalesce(past_sales.market_id, reported.market_id) as market_id,
+        coalesce(past_sales.product_id, reported.product_id) as product_id,
+        coalesce(past_sales.market_date, reported.market_date) as market_date,
+        coalesce(reported.units_sold, past_sales.units_sold) as units_sold
+
+    from past_sales
+
+    full outer join (
+        select * from feedback
+        where market_date < {{ run_date }} and units_sold is not null
+    ) as reported
+        on past_sales.vendor_id = reported.vendor_id
+        and past_sales.market_id = reported.market_id
+        and past_sales.product_id = reported.product_id
+        and past_sales.market_date = reported.market_date
+
+),
+
 series as (
 
     -- a product the vendor sold at the market within the lookback: its series starts at its
@@ -194,7 +218,7 @@ history as (
         history_days.last_sale_date,
         history_days.market_date,
         history_days.is_rewritten,
-        coalesce(past_sales.units_sold, 0) as units_sold,
+        coalesce(past_units.units_sold, 0) as units_sold,
         coalesce(past_sales.orders_count, 0) as orders_count,
         past_sales.last_sale_at,
         coalesce(past_sales.is_sold_out_inferred, false) as is_sold_out_inferred
@@ -206,6 +230,12 @@ history as (
         and history_days.market_id = past_sales.market_id
         and history_days.product_id = past_sales.product_id
         and history_days.market_date = past_sales.market_date
+
+    left join past_units
+        on history_days.vendor_id = past_units.vendor_id
+        and history_days.market_id = past_units.market_id
+        and history_days.product_id = past_units.product_id
+        and history_days.market_date = past_units.market_date
 
 ),
 
@@ -403,8 +433,7 @@ final as (
         markets.timezone,
         series_days.market_date,
         series_days.is_future,
-        -- what the vendor reported selling (cash sales included) corrects Square's count
-        coalesce(feedback.units_sold, series_days.units_sold) as units_sold,
+        series_days.units_sold,
         cast(series_days.orders_count as integer) as orders_count,
         series_days.last_sale_at,
         products.unit_price,
@@ -441,7 +470,7 @@ final as (
         coalesce(
             feedback.is_sold_out,
             feedback.units_brought > 0
-                and coalesce(feedback.units_sold, series_days.units_sold) >= feedback.units_brought,
+                and series_days.units_sold >= feedback.units_brought,
             series_days.is_sold_out_inferred
         ) and not series_days.is_future as is_censored,
         case
@@ -478,7 +507,7 @@ final as (
         and series_days.market_id = last_season_day.market_id
         and last_season_day.market_date = {{ marketprep.add_days('series_days.market_date', '-364') }}
 
-    left join past_sales as last_season_sales
+    left join past_units as last_season_sales
         on series_days.vendor_id = last_season_sales.vendor_id
         and series_days.market_id = last_season_sales.market_id
         and series_days.product_id = last_season_sales.product_id

@@ -100,6 +100,9 @@ def run_dbt(
         "--vars",
         json.dumps(variables),
         *(["--full-refresh"] if full_refresh else []),
+        # as the orchestration builds: dbt's unit tests read fixtures, not the warehouse
+        "--exclude-resource-type",
+        "unit_test",
     ]
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MARKETPREP_DBT_")}
     command = "dbt " + " ".join(a if a != str(project_dir) else "dbt_project" for a in args)

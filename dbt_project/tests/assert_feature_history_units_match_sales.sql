@@ -1,3 +1,6 @@
+{#- An asset check of the feature table (it reads three models: dagster-dbt needs to be told
+    which one it checks, or it only logs an observation). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'feature_product_market_day'}}}) }}
 -- A failing row is a vendor × market × product × day inside a history series of
 -- feature_product_market_day whose units_sold differs from fct_product_sales, or from what the
 -- vendor reported selling where it did (feedback wins; a missing row reads as -1, a day without

@@ -91,14 +91,18 @@ past_sales as (
 
 past_units as (
 
-    -- what each series sold on its past days: what the vendor reported (cash sales included)
-    -- where it did, else Square's count. Units, lags, rolling means and last season read this.
+    -- each series' past days: units as the vendor reported them (cash sales included) where it
+    -- did, else Square's count, which units, lags, rolling means and last season read; orders
+    -- and the last sale as Square recorded them
     select
         coalesce(past_sales.vendor_id, reported.vendor_id) as vendor_id,
         coalesce(past_sales.market_id, reported.market_id) as market_id,
         coalesce(past_sales.product_id, reported.product_id) as product_id,
         coalesce(past_sales.market_date, reported.market_date) as market_date,
-        coalesce(reported.units_sold, past_sales.units_sold) as units_sold
+        coalesce(reported.units_sold, past_sales.units_sold) as units_sold,
+        past_sales.orders_count,
+        past_sales.last_sale_at,
+        past_sales.is_sold_out_inferred
 
     from past_sales
 
@@ -219,17 +223,11 @@ history as (
         history_days.market_date,
         history_days.is_rewritten,
         coalesce(past_units.units_sold, 0) as units_sold,
-        coalesce(past_sales.orders_count, 0) as orders_count,
-        past_sales.last_sale_at,
-        coalesce(past_sales.is_sold_out_inferred, false) as is_sold_out_inferred
+        coalesce(past_units.orders_count, 0) as orders_count,
+        past_units.last_sale_at,
+        coalesce(past_units.is_sold_out_inferred, false) as is_sold_out_inferred
 
     from history_days
-
-    left join past_sales
-        on history_days.vendor_id = past_sales.vendor_id
-        and history_days.market_id = past_sales.market_id
-        and history_days.product_id = past_sales.product_id
-        and history_days.market_date = past_sales.market_date
 
     left join past_units
         on history_days.vendor_id = past_units.vendor_id

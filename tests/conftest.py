@@ -38,9 +38,9 @@ def postgres_url() -> Iterator[str]:
 # start last; the seconds are each group's share of a serial run on the 2-core machine.
 _SHARED_WAREHOUSE_FIXTURES = {"built_duckdb", "built_postgres", "built_warehouse"}
 _SLOWEST_FIRST = [
-    "tests/dbt/test_dbt_incremental.py",  # ~260 s
     "tests/integration/test_pipeline.py",  # ~290 s
     "dbt-warehouses",  # ~200 s
+    "tests/dbt/test_dbt_incremental.py",  # ~185 s
     "tests/integration/test_fallbacks_to_features.py",  # ~135 s
     "tests/integration/test_quality_gates.py",  # ~120 s
     "tests/dbt/test_dbt_unit_tests.py",  # ~60 s
@@ -57,7 +57,8 @@ def _xdist_group(item: pytest.Item) -> str:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {group: index for index, group in enumerate(_SLOWEST_FIRST)}
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
+    groups = {item: _xdist_group(item) for item in items}
+    for item, group in groups.items():
+        item.add_marker(pytest.mark.xdist_group(group))
     # stable: within a group, and among the groups not listed, collection order is kept
-    items.sort(key=lambda item: rank.get(_xdist_group(item), len(rank)))
+    items.sort(key=lambda item: rank.get(groups[item], len(rank)))
